@@ -1,0 +1,9 @@
+DROP TABLE patients;
+DROP TABLE audit_log;
+DROP TABLE access_tokens;
+DROP TABLE apps;
+DROP TABLE offices;
+DROP TABLE user_groups;
+DROP TABLE users;
+DROP TABLE doctors;
+DROP TABLE practice_groups;

@@ -1,0 +1,321 @@
+//! Values in and out: parsing a body's keys into typed [`Val`]s (collecting every field
+//! error, DRF-style) and writing stored rows as JSON in the reference's formats.
+
+use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
+use serde_json::{Map, Value};
+
+use crate::api::resource::{Access, Default, Field, JsonShape, Kind, Record, Resource};
+use crate::db::Val;
+use crate::error::FieldErrors;
+
+/// POST (and PUT, which replaces the whole object) or PATCH.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    Create,
+    Replace,
+    Patch,
+}
+
+/// Reads one object of a body. Read-only and unknown keys are ignored; required keys must be
+/// present on POST and PUT; absent optional keys take their default on POST and PUT.
+/// `form` is true for form-urlencoded and multipart bodies, whose values are all strings.
+pub fn parse_object(
+    res: &Resource,
+    obj: &Map<String, Value>,
+    mode: Mode,
+    form: bool,
+) -> Result<Record, FieldErrors> {
+    let mut rec = Record::default();
+    let mut errors = FieldErrors::default();
+    for f in res.fields.iter().filter(|f| f.writable()) {
+        match obj.get(f.name) {
+            Some(v) => match coerce(f, v, form) {
+                Ok(val) => rec.set(f.name, val),
+                Err(msg) => errors.add(f.name, msg),
+            },
+            None if mode == Mode::Patch => {}
+            None if f.access == Access::Required => errors.add(f.name, "This field is required."),
+            None => rec.set(f.name, default_value(f)),
+        }
+    }
+    if errors.is_empty() {
+        Ok(rec)
+    } else {
+        Err(errors)
+    }
+}
+
+/// The value an optional key takes when absent from a POST or PUT.
+pub fn default_value(f: &Field) -> Val {
+    match (f.default, f.kind) {
+        (Default::Str(s), Kind::Decimal) => Val::Int(parse_decimal(s).ok()),
+        (Default::Str(s), _) => Val::Text(Some(s.to_string())),
+        (Default::Int(n), Kind::Decimal) => Val::Int(Some(n * 100)),
+        (Default::Int(n), _) => Val::Int(Some(n)),
+        (Default::Bool(b), _) => Val::Bool(Some(b)),
+        (Default::Empty, Kind::Str) => Val::Text(Some(String::new())),
+        (Default::Empty, Kind::Bool) => Val::Bool(Some(false)),
+        (Default::Empty, Kind::Json(JsonShape::Object)) => Val::Text(Some("{}".into())),
+        (Default::Empty, Kind::Json(_)) => Val::Text(Some("[]".into())),
+        (Default::Empty, Kind::Choice(values)) => {
+            Val::Text(Some(values.first().copied().unwrap_or("").to_string()))
+        }
+        (Default::Empty, k) => Val::null(k.ty()),
+    }
+}
+
+/// Converts one JSON (or form string) value to the field's stored value, or says why not.
+pub fn coerce(f: &Field, v: &Value, form: bool) -> Result<Val, String> {
+    if v.is_null() {
+        return match f.kind {
+            _ if f.nullable => Ok(Val::null(f.kind.ty())),
+            Kind::Str | Kind::Json(_) => Ok(default_value(f)),
+            _ => Err("This field may not be null.".into()),
+        };
+    }
+    match f.kind {
+        Kind::Int | Kind::Ref(_) => parse_int(v).map(|n| Val::Int(Some(n))),
+        Kind::Str => match v {
+            Value::String(s) => Ok(Val::Text(Some(s.clone()))),
+            Value::Number(n) => Ok(Val::Text(Some(n.to_string()))),
+            _ => Err("Not a valid string.".into()),
+        },
+        Kind::Choice(values) => {
+            let s = match v {
+                Value::String(s) => s.as_str(),
+                _ => return Err("Not a valid string.".into()),
+            };
+            if values.contains(&s) {
+                Ok(Val::Text(Some(s.to_string())))
+            } else {
+                Err(format!(
+                    "\"{s}\" is not a valid choice. Valid choices: {}.",
+                    values.iter().map(|c| format!("\"{c}\"")).collect::<Vec<_>>().join(", ")
+                ))
+            }
+        }
+        Kind::Bool => parse_bool(v).map(|b| Val::Bool(Some(b))),
+        Kind::Date => match v {
+            Value::String(s) => parse_date(s).map(|d| Val::Date(Some(d))),
+            _ => Err(DATE_ERROR.into()),
+        },
+        Kind::TimeOfDay => match v {
+            Value::String(s) => parse_time(s).map(|t| Val::Text(Some(t))),
+            _ => Err(TIME_ERROR.into()),
+        },
+        Kind::Timestamp => match v {
+            Value::String(s) => parse_timestamp(s).map(|t| Val::Timestamp(Some(t))),
+            _ => Err(TIMESTAMP_ERROR.into()),
+        },
+        Kind::Decimal => {
+            let text = match v {
+                Value::Number(n) => n.to_string(),
+                Value::String(s) => s.trim().to_string(),
+                _ => return Err(DECIMAL_ERROR.into()),
+            };
+            parse_decimal(&text).map(|c| Val::Int(Some(c)))
+        }
+        Kind::Json(shape) => {
+            let parsed;
+            let v = match v {
+                // Form and multipart bodies carry nested values as JSON text.
+                Value::String(s) if form || shape != JsonShape::StrList => {
+                    parsed = serde_json::from_str::<Value>(s)
+                        .map_err(|_| format!("Expected {}, as JSON.", shape_name(shape)))?;
+                    &parsed
+                }
+                other => other,
+            };
+            let ok = match (shape, v) {
+                (JsonShape::Object, Value::Object(_)) => true,
+                (JsonShape::ObjectList, Value::Array(a)) => a.iter().all(Value::is_object),
+                (JsonShape::IntList, Value::Array(a)) => a.iter().all(|x| x.as_i64().is_some()),
+                (JsonShape::StrList, Value::Array(a)) => a.iter().all(Value::is_string),
+                _ => false,
+            };
+            if ok {
+                Ok(Val::Text(Some(v.to_string())))
+            } else {
+                Err(format!("Expected {}.", shape_name(shape)))
+            }
+        }
+    }
+}
+
+fn shape_name(shape: JsonShape) -> &'static str {
+    match shape {
+        JsonShape::Object => "an object",
+        JsonShape::ObjectList => "a list of objects",
+        JsonShape::IntList => "a list of integers",
+        JsonShape::StrList => "a list of strings",
+    }
+}
+
+pub const DATE_ERROR: &str = "Date has wrong format. Use one of these formats instead: YYYY-MM-DD.";
+pub const TIME_ERROR: &str = "Time has wrong format. Use one of these formats instead: hh:mm[:ss].";
+pub const TIMESTAMP_ERROR: &str =
+    "Datetime has wrong format. Use one of these formats instead: YYYY-MM-DDThh:mm[:ss].";
+pub const DECIMAL_ERROR: &str = "A valid number is required.";
+
+pub fn parse_int(v: &Value) -> Result<i64, String> {
+    match v {
+        Value::Number(n) => n.as_i64().ok_or_else(|| "A valid integer is required.".to_string()),
+        Value::String(s) => {
+            s.trim().parse::<i64>().map_err(|_| "A valid integer is required.".to_string())
+        }
+        _ => Err("A valid integer is required.".into()),
+    }
+}
+
+pub fn parse_bool(v: &Value) -> Result<bool, String> {
+    match v {
+        Value::Bool(b) => Ok(*b),
+        Value::Number(n) if n.as_i64() == Some(1) => Ok(true),
+        Value::Number(n) if n.as_i64() == Some(0) => Ok(false),
+        Value::String(s) => parse_bool_str(s).ok_or_else(|| "Must be a valid boolean.".into()),
+        _ => Err("Must be a valid boolean.".into()),
+    }
+}
+
+pub fn parse_bool_str(s: &str) -> Option<bool> {
+    match s.trim().to_ascii_lowercase().as_str() {
+        "true" | "1" | "yes" | "on" | "t" | "y" => Some(true),
+        "false" | "0" | "no" | "off" | "f" | "n" => Some(false),
+        _ => None,
+    }
+}
+
+pub fn parse_date(s: &str) -> Result<NaiveDate, String> {
+    NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").map_err(|_| DATE_ERROR.to_string())
+}
+
+/// "HH:MM" or "HH:MM:SS" (24:00 allowed as the end of a day) → "HH:MM:SS".
+pub fn parse_time(s: &str) -> Result<String, String> {
+    let s = s.trim();
+    if s == "24:00" || s == "24:00:00" {
+        return Ok("24:00:00".into());
+    }
+    NaiveTime::parse_from_str(s, "%H:%M:%S")
+        .or_else(|_| NaiveTime::parse_from_str(s, "%H:%M"))
+        .map(|t| t.format("%H:%M:%S").to_string())
+        .map_err(|_| TIME_ERROR.to_string())
+}
+
+/// An ISO 8601 timestamp without zone ("T" or space; seconds and fraction optional), or with
+/// a zone, which is converted to UTC.
+pub fn parse_timestamp(s: &str) -> Result<NaiveDateTime, String> {
+    let s = s.trim();
+    for fmt in ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"]
+    {
+        if let Ok(t) = NaiveDateTime::parse_from_str(s, fmt) {
+            return Ok(t);
+        }
+    }
+    chrono::DateTime::parse_from_rfc3339(s)
+        .map(|t| t.naive_utc())
+        .map_err(|_| TIMESTAMP_ERROR.to_string())
+}
+
+/// Exact decimal text → cents, truncating past two places as the reference says.
+pub fn parse_decimal(s: &str) -> Result<i64, String> {
+    let err = || DECIMAL_ERROR.to_string();
+    let (neg, body) = match s.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, s.strip_prefix('+').unwrap_or(s)),
+    };
+    let (whole, frac) = body.split_once('.').unwrap_or((body, ""));
+    let digits = |x: &str| x.chars().all(|c| c.is_ascii_digit());
+    if (whole.is_empty() && frac.is_empty()) || !digits(whole) || !digits(frac) {
+        // Exponent forms (1e3) are refused rather than guessed at.
+        return Err(err());
+    }
+    if whole.len() > 13 {
+        return Err("Ensure that there are no more than 13 digits before the decimal point.".into());
+    }
+    let whole: i64 = if whole.is_empty() { 0 } else { whole.parse().map_err(|_| err())? };
+    let mut cents_text: String = frac.chars().take(2).collect();
+    while cents_text.len() < 2 {
+        cents_text.push('0');
+    }
+    let cents: i64 = cents_text.parse().map_err(|_| err())?;
+    let total = whole * 100 + cents;
+    Ok(if neg { -total } else { total })
+}
+
+/// Cents → "123.45".
+pub fn format_decimal(cents: i64) -> String {
+    let sign = if cents < 0 { "-" } else { "" };
+    let abs = cents.unsigned_abs();
+    format!("{sign}{}.{:02}", abs / 100, abs % 100)
+}
+
+/// Writes one stored value as JSON in the reference's format.
+pub fn write_value(buf: &mut Vec<u8>, kind: Kind, v: &Val) {
+    use std::io::Write;
+    match (kind, v) {
+        (_, v) if v.is_null() => buf.extend_from_slice(b"null"),
+        (Kind::Decimal, Val::Int(Some(c))) => write_str(buf, &format_decimal(*c)),
+        (_, Val::Int(Some(n))) => {
+            let _ = write!(buf, "{n}");
+        }
+        (Kind::Json(_), Val::Text(Some(raw))) => buf.extend_from_slice(raw.as_bytes()),
+        (_, Val::Text(Some(s))) => write_str(buf, s),
+        (_, Val::Bool(Some(b))) => buf.extend_from_slice(if *b { b"true" } else { b"false" }),
+        (_, Val::Date(Some(d))) => {
+            let _ = write!(buf, "\"{}\"", d.format("%Y-%m-%d"));
+        }
+        (_, Val::Time(Some(t))) => {
+            let _ = write!(buf, "\"{}\"", t.format("%H:%M:%S"));
+        }
+        (_, Val::Timestamp(Some(t))) => {
+            let _ = write!(buf, "\"{}\"", t.format("%Y-%m-%dT%H:%M:%S"));
+        }
+        _ => buf.extend_from_slice(b"null"),
+    }
+}
+
+pub fn write_str(buf: &mut Vec<u8>, s: &str) {
+    // serde_json escapes exactly as JSON requires; writing to a Vec cannot fail.
+    let _ = serde_json::to_writer(&mut *buf, s);
+}
+
+/// Writes an object from its output fields and the row read for them (same order).
+pub fn write_object(buf: &mut Vec<u8>, fields: &[&'static Field], row: &[Val]) {
+    buf.push(b'{');
+    for (i, (f, v)) in fields.iter().zip(row).enumerate() {
+        if i > 0 {
+            buf.push(b',');
+        }
+        write_str(buf, f.name);
+        buf.push(b':');
+        write_value(buf, f.kind, v);
+    }
+    buf.push(b'}');
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decimals_are_exact_and_truncated_to_cents() {
+        assert_eq!(parse_decimal("123.45"), Ok(12345));
+        assert_eq!(parse_decimal("0.1"), Ok(10));
+        assert_eq!(parse_decimal("12.349"), Ok(1234));
+        assert_eq!(parse_decimal("-5"), Ok(-500));
+        assert_eq!(parse_decimal(".5"), Ok(50));
+        assert!(parse_decimal("1e3").is_err());
+        assert!(parse_decimal("abc").is_err());
+        assert!(parse_decimal("").is_err());
+        assert_eq!(format_decimal(12345), "123.45");
+        assert_eq!(format_decimal(-5), "-0.05");
+        assert_eq!(format_decimal(0), "0.00");
+    }
+
+    #[test]
+    fn times_accept_minutes_and_end_of_day() {
+        assert_eq!(parse_time("09:30").unwrap(), "09:30:00");
+        assert_eq!(parse_time("24:00").unwrap(), "24:00:00");
+        assert!(parse_time("25:00").is_err());
+    }
+}

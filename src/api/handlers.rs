@@ -1,0 +1,483 @@
+//! list, retrieve, create, update, partial_update, destroy: written once for every
+//! [`Resource`], as DRF's mixins are. Each write runs in one transaction with its hooks and
+//! its audit record; a bulk POST creates every item or none.
+
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+
+use crate::api::audit::{self, AuditEntry};
+use crate::api::auth::check_access;
+use crate::api::body::{self, Body};
+use crate::api::fields::{self, Mode};
+use crate::api::filters::{self, Params};
+use crate::api::pagination::{self, Page};
+use crate::api::resource::{Field, Kind, Op, Record, Resource, Sharing};
+use crate::api::Ctx;
+use crate::db::{Conn, Sql, Ty, Val};
+use crate::error::{ApiError, FieldErrors};
+
+/// A resource with its SQL prepared once at start-up.
+pub struct Compiled {
+    pub res: &'static Resource,
+    plain: Output,
+    verbose: Output,
+    /// The stored writable fields, read back as the `current` record for PUT/PATCH hooks.
+    record_fields: Vec<&'static Field>,
+    record_select: String,
+}
+
+/// The keys an answer carries (verbose or not) and the SELECT that reads them.
+pub struct Output {
+    pub fields: Vec<&'static Field>,
+    pub tys: Vec<Ty>,
+    pub select: String,
+}
+
+impl Output {
+    fn new(res: &'static Resource, verbose: bool) -> Output {
+        let fields: Vec<&'static Field> =
+            res.fields.iter().filter(|f| f.readable() && (verbose || !f.verbose)).collect();
+        let cols: Vec<String> = fields
+            .iter()
+            .map(|f| match f.sql {
+                Some(expr) => format!("({expr})"),
+                None => format!("t.{}", f.name),
+            })
+            .collect();
+        Output {
+            tys: fields.iter().map(|f| f.kind.ty()).collect(),
+            select: format!("SELECT {} FROM {} t", cols.join(", "), res.path),
+            fields,
+        }
+    }
+
+    /// Writes one row as a JSON object.
+    pub fn write(&self, buf: &mut Vec<u8>, row: &[Val]) {
+        fields::write_object(buf, &self.fields, row);
+    }
+
+    fn id_of(&self, row: &[Val]) -> Option<i64> {
+        let i = self.fields.iter().position(|f| f.name == "id")?;
+        row.get(i).and_then(Val::as_i64)
+    }
+}
+
+impl Compiled {
+    pub fn new(res: &'static Resource) -> &'static Compiled {
+        let record_fields: Vec<&'static Field> =
+            res.fields.iter().filter(|f| f.writable() || f.name == "doctor").collect();
+        let record_select = format!(
+            "SELECT {} FROM {} t",
+            record_fields.iter().map(|f| format!("t.{}", f.name)).collect::<Vec<_>>().join(", "),
+            res.path
+        );
+        Box::leak(Box::new(Compiled {
+            res,
+            plain: Output::new(res, false),
+            verbose: Output::new(res, true),
+            record_fields,
+            record_select,
+        }))
+    }
+
+    pub fn output(&self, verbose: bool) -> &Output {
+        if verbose {
+            &self.verbose
+        } else {
+            &self.plain
+        }
+    }
+
+    /// ` WHERE` conditions limiting rows to what the caller may see.
+    pub fn scope(&self, ctx: &Ctx, sql: &mut Sql) {
+        sql.push(" WHERE t.practice_group_id = ?", [Val::from(ctx.practice_group())]);
+        if let Some(doctor) = self.doctor_restriction(ctx) {
+            sql.push(" AND t.doctor = ?", [Val::from(doctor)]);
+        }
+    }
+
+    /// The doctor the caller is limited to when the group does not share this resource.
+    fn doctor_restriction(&self, ctx: &Ctx) -> Option<i64> {
+        match self.res.sharing {
+            Sharing::IfSetting(s) if !ctx.user.shares(s) && self.res.has_doctor_column() => {
+                Some(ctx.user.doctor_id)
+            }
+            _ => None,
+        }
+    }
+
+    /// Reads objects by id (in the caller's scope), in the order of `ids`.
+    pub fn fetch(
+        &self,
+        conn: &mut Conn,
+        ctx: &Ctx,
+        ids: &[i64],
+        verbose: bool,
+    ) -> Result<Vec<Vec<Val>>, ApiError> {
+        let out = self.output(verbose);
+        let mut rows = Vec::with_capacity(ids.len());
+        for id in ids {
+            let mut sql = Sql::new(out.select.as_str());
+            self.scope(ctx, &mut sql);
+            sql.push(" AND t.id = ?", [Val::from(*id)]);
+            rows.push(sql.load_one(conn, &out.tys)?.ok_or(ApiError::NotFound)?);
+        }
+        Ok(rows)
+    }
+
+    /// One object as JSON bytes, or 404.
+    pub fn fetch_json(
+        &self,
+        conn: &mut Conn,
+        ctx: &Ctx,
+        id: i64,
+        verbose: bool,
+    ) -> Result<Vec<u8>, ApiError> {
+        let row = self.fetch(conn, ctx, &[id], verbose)?.remove(0);
+        let mut buf = Vec::with_capacity(512);
+        self.output(verbose).write(&mut buf, &row);
+        Ok(buf)
+    }
+
+    /// The stored writable values of an object in the caller's scope.
+    pub fn load_record(&self, conn: &mut Conn, ctx: &Ctx, id: i64) -> Result<Record, ApiError> {
+        let mut sql = Sql::new(self.record_select.as_str());
+        self.scope(ctx, &mut sql);
+        sql.push(" AND t.id = ?", [Val::from(id)]);
+        let tys: Vec<Ty> = self.record_fields.iter().map(|f| f.kind.ty()).collect();
+        let row = sql.load_one(conn, &tys)?.ok_or(ApiError::NotFound)?;
+        Ok(Record(self.record_fields.iter().map(|f| f.name).zip(row).collect()))
+    }
+
+    /// Checks references, the sharing rule and the resource's own rules for one record.
+    fn validate(
+        &self,
+        ctx: &Ctx,
+        conn: &mut Conn,
+        op: Op,
+        rec: &mut Record,
+        current: Option<&Record>,
+    ) -> Result<FieldErrors, ApiError> {
+        let mut errors = FieldErrors::default();
+        for f in self.res.fields.iter().filter(|f| f.writable()) {
+            let (Kind::Ref(table), Some(id)) = (f.kind, rec.get(f.name).and_then(Val::as_i64))
+            else {
+                continue;
+            };
+            let found = Sql::new(format!(
+                "SELECT t.id FROM {table} t WHERE t.id = ? AND t.practice_group_id = ?"
+            ))
+            .bind(id)
+            .bind(ctx.practice_group())
+            .load_i64(conn)?;
+            if found.is_none() {
+                errors.add(f.name, format!("Invalid pk \"{id}\" - object does not exist."));
+            }
+        }
+        if let (Some(own), Some(doctor)) =
+            (self.doctor_restriction(ctx), rec.get("doctor").and_then(Val::as_i64))
+        {
+            if doctor != own && !errors.has("doctor") {
+                errors.add(
+                    "doctor",
+                    "Your practice group does not share these records between doctors; \
+                     use your own doctor.",
+                );
+            }
+        }
+        self.res.hooks.validate(ctx, conn, op, rec, current, &mut errors)?;
+        Ok(errors)
+    }
+
+    /// Inserts one validated record; answers its id.
+    fn insert(&self, conn: &mut Conn, ctx: &Ctx, rec: &Record) -> Result<i64, ApiError> {
+        let now = now();
+        let mut cols = vec!["practice_group_id", "created_at", "updated_at"];
+        let mut binds = vec![Val::from(ctx.practice_group()), now.into(), now.into()];
+        // Keys come from the declaration (parse_object) or a hook, never from the client.
+        for (name, v) in &rec.0 {
+            cols.push(name);
+            binds.push(v.clone());
+        }
+        let marks = vec!["?"; cols.len()].join(", ");
+        let mut sql = Sql::new(format!(
+            "INSERT INTO {} ({}) VALUES ({marks}) RETURNING id",
+            self.res.path,
+            cols.join(", ")
+        ));
+        sql.binds = binds;
+        sql.load_i64(conn)?
+            .ok_or_else(|| ApiError::internal(anyhow::anyhow!("INSERT returned no id")))
+    }
+
+    /// Writes the given columns of an existing object and bumps updated_at. The record's keys
+    /// come from the declaration or a hook, never from the client.
+    pub fn update_row(&self, conn: &mut Conn, id: i64, rec: &Record) -> Result<(), ApiError> {
+        let mut sets = vec!["updated_at = ?".to_string()];
+        let mut binds = vec![Val::from(now())];
+        for (name, v) in &rec.0 {
+            sets.push(format!("{name} = ?"));
+            binds.push(v.clone());
+        }
+        binds.push(Val::from(id));
+        let mut sql =
+            Sql::new(format!("UPDATE {} SET {} WHERE id = ?", self.res.path, sets.join(", ")));
+        sql.binds = binds;
+        sql.execute(conn)?;
+        Ok(())
+    }
+}
+
+pub fn now() -> chrono::NaiveDateTime {
+    chrono::Utc::now().naive_utc()
+}
+
+fn json_response(status: StatusCode, body: Vec<u8>) -> HttpResponse {
+    HttpResponse::build(status).content_type("application/json").body(body)
+}
+
+fn check(c: &Compiled, ctx: &Ctx, write: bool) -> Result<(), ApiError> {
+    check_access(&ctx.user, c.res.scopes, c.res.permissions, write)
+}
+
+fn audit(c: &Compiled, ctx: &Ctx, op: Op, id: Option<i64>, ids: Option<&[i64]>) -> AuditEntry {
+    AuditEntry::new(ctx, op.as_str(), c.res.path, id, ids)
+}
+
+/// GET /api/{path}
+pub async fn list(c: &'static Compiled, ctx: Ctx, req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    check(c, &ctx, false)?;
+    let params = Params::parse(req.query_string());
+    let res = c.res;
+    let verbose = params.flag("verbose")?;
+    let page = Page::from_params(&params, if verbose { res.verbose_page_size } else { res.page_size })?;
+    let out = c.output(verbose);
+    let mut sql = Sql::new(out.select.as_str());
+    c.scope(&ctx, &mut sql);
+    // A poller asking for changes `since` a time must also see what was archived.
+    if res.hide_archived && !params.flag("show_archived")? && params.get("since").is_none() {
+        sql.push(" AND t.archived = ?", [Val::from(false)]);
+    }
+    filters::apply(res, &params, &mut sql)?;
+    res.hooks.scope_list(&ctx, &params, &mut sql)?;
+    page.finish_query(&mut sql);
+    let tys = out.tys.clone();
+    let rows = ctx.state.db.run(move |conn| Ok(sql.load(conn, &tys)?)).await?;
+    let (rows, links) = page.links(rows, |row| out.id_of(row).unwrap_or_default());
+    if res.audited {
+        let ids: Vec<i64> = rows.iter().filter_map(|r| out.id_of(r)).collect();
+        ctx.state.audit.send(audit(c, &ctx, Op::List, None, Some(&ids)));
+    }
+    let base = ctx.url(&format!("/api/{}", res.path));
+    let mut buf = Vec::with_capacity(64 + rows.len() * 512);
+    pagination::write_envelope(&mut buf, &base, &params, &links, |buf| {
+        for (i, row) in rows.iter().enumerate() {
+            if i > 0 {
+                buf.push(b',');
+            }
+            out.write(buf, row);
+        }
+    });
+    Ok(json_response(StatusCode::OK, buf))
+}
+
+/// GET /api/{path}/{id}
+pub async fn retrieve(
+    c: &'static Compiled,
+    ctx: Ctx,
+    req: HttpRequest,
+    id: i64,
+) -> Result<HttpResponse, ApiError> {
+    check(c, &ctx, false)?;
+    let verbose = Params::parse(req.query_string()).flag("verbose")?;
+    let db = ctx.state.db.clone();
+    let (body, ctx) = db
+        .run(move |conn| {
+            let body = c.fetch_json(conn, &ctx, id, verbose)?;
+            Ok((body, ctx))
+        })
+        .await?;
+    if c.res.audited {
+        ctx.state.audit.send(audit(c, &ctx, Op::Retrieve, Some(id), None));
+    }
+    Ok(json_response(StatusCode::OK, body))
+}
+
+/// POST /api/{path}: one object, or a JSON list created all together or not at all.
+pub async fn create(
+    c: &'static Compiled,
+    ctx: Ctx,
+    req: HttpRequest,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    check(c, &ctx, true)?;
+    let body: Body = body::read(&req, payload).await?;
+    let many = body.many;
+    if many && body.items.is_empty() {
+        return Err(ApiError::BadRequest("Expected a non-empty list of objects.".into()));
+    }
+    let parsed: Vec<Result<Record, FieldErrors>> = body
+        .items
+        .iter()
+        .map(|obj| fields::parse_object(c.res, obj, Mode::Create, body.form))
+        .collect();
+    let db = ctx.state.db.clone();
+    let bytes = db
+        .write(move |conn| {
+            let mut records = Vec::with_capacity(parsed.len());
+            let mut all_errors = Vec::with_capacity(parsed.len());
+            for item in parsed {
+                match item {
+                    Ok(mut rec) => {
+                        let errs = c.validate(&ctx, conn, Op::Create, &mut rec, None)?;
+                        all_errors.push(errs);
+                        records.push(rec);
+                    }
+                    Err(errs) => all_errors.push(errs),
+                }
+            }
+            if all_errors.iter().any(|e| !e.is_empty()) {
+                return Err(if many {
+                    ApiError::BulkValidation(all_errors)
+                } else {
+                    ApiError::Validation(all_errors.remove(0))
+                });
+            }
+            let mut ids = Vec::with_capacity(records.len());
+            for rec in &records {
+                let id = c.insert(conn, &ctx, rec)?;
+                c.res.hooks.after_write(&ctx, conn, Op::Create, id)?;
+                if c.res.audited {
+                    audit::insert(conn, &[audit(c, &ctx, Op::Create, Some(id), None)])?;
+                }
+                ids.push(id);
+            }
+            let rows = c.fetch(conn, &ctx, &ids, true)?;
+            let out = c.output(true);
+            let mut buf = Vec::with_capacity(rows.len() * 512 + 2);
+            if many {
+                buf.push(b'[');
+            }
+            for (i, row) in rows.iter().enumerate() {
+                if i > 0 {
+                    buf.push(b',');
+                }
+                out.write(&mut buf, row);
+            }
+            if many {
+                buf.push(b']');
+            }
+            Ok(buf)
+        })
+        .await?;
+    Ok(json_response(StatusCode::CREATED, bytes))
+}
+
+/// PUT (replace) and PATCH (only the given keys) /api/{path}/{id}: 204.
+pub async fn update(
+    c: &'static Compiled,
+    ctx: Ctx,
+    req: HttpRequest,
+    payload: web::Payload,
+    id: i64,
+    mode: Mode,
+) -> Result<HttpResponse, ApiError> {
+    check(c, &ctx, true)?;
+    let body = body::read(&req, payload).await?;
+    let form = body.form;
+    let obj = body.one()?;
+    let mut rec = fields::parse_object(c.res, &obj, mode, form).map_err(ApiError::Validation)?;
+    let op = if mode == Mode::Patch { Op::PartialUpdate } else { Op::Update };
+    let db = ctx.state.db.clone();
+    db.write(move |conn| {
+        let current = c.load_record(conn, &ctx, id)?;
+        let errors = c.validate(&ctx, conn, op, &mut rec, Some(&current))?;
+        errors.into_result()?;
+        c.update_row(conn, id, &rec)?;
+        c.res.hooks.after_write(&ctx, conn, op, id)?;
+        if c.res.audited {
+            audit::insert(conn, &[audit(c, &ctx, op, Some(id), None)])?;
+        }
+        Ok(())
+    })
+    .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// DELETE /api/{path}/{id}: archives (or removes) the object; 204.
+pub async fn destroy(c: &'static Compiled, ctx: Ctx, id: i64) -> Result<HttpResponse, ApiError> {
+    check(c, &ctx, true)?;
+    let db = ctx.state.db.clone();
+    db.write(move |conn| {
+        let mut sql = if c.res.soft_delete {
+            Sql::new(format!("UPDATE {} AS t SET archived = ?, updated_at = ?", c.res.path))
+                .bind(true)
+                .bind(now())
+        } else {
+            Sql::new(format!("DELETE FROM {} AS t", c.res.path))
+        };
+        // SQLite before 3.33 and PostgreSQL both accept the alias in UPDATE/DELETE.
+        c.scope(&ctx, &mut sql);
+        sql.push(" AND t.id = ?", [Val::from(id)]);
+        if sql.execute(conn)? == 0 {
+            return Err(ApiError::NotFound);
+        }
+        c.res.hooks.after_write(&ctx, conn, Op::Destroy, id)?;
+        if c.res.audited {
+            audit::insert(conn, &[audit(c, &ctx, Op::Destroy, Some(id), None)])?;
+        }
+        Ok(())
+    })
+    .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+async fn method_not_allowed() -> Result<HttpResponse, ApiError> {
+    Err(ApiError::MethodNotAllowed)
+}
+
+/// Routes one resource: `GET|POST /api/{path}` and `GET|PUT|PATCH|DELETE /api/{path}/{id}`,
+/// only the verbs it allows (405 for the others), plus its extra routes.
+pub fn register(cfg: &mut web::ServiceConfig, res: &'static Resource) {
+    let c = Compiled::new(res);
+    let v = res.verbs;
+    res.hooks.extra_routes(res, cfg);
+
+    let mut coll = web::resource(format!("/api/{}", res.path));
+    if v.list {
+        coll = coll.route(web::get().to(move |ctx: Ctx, req: HttpRequest| list(c, ctx, req)));
+    }
+    if v.create {
+        coll = coll.route(web::post().to(move |ctx: Ctx, req: HttpRequest, p: web::Payload| {
+            create(c, ctx, req, p)
+        }));
+    }
+    cfg.service(coll.default_service(web::to(method_not_allowed)));
+
+    let mut item = web::resource(format!("/api/{}/{{id:\\d+}}", res.path));
+    if v.retrieve {
+        item = item.route(web::get().to(move |ctx: Ctx, req: HttpRequest, id: web::Path<i64>| {
+            retrieve(c, ctx, req, id.into_inner())
+        }));
+    }
+    if v.update {
+        item = item.route(web::put().to(
+            move |ctx: Ctx, req: HttpRequest, p: web::Payload, id: web::Path<i64>| {
+                update(c, ctx, req, p, id.into_inner(), Mode::Replace)
+            },
+        ));
+    }
+    if v.partial_update {
+        item = item.route(web::patch().to(
+            move |ctx: Ctx, req: HttpRequest, p: web::Payload, id: web::Path<i64>| {
+                update(c, ctx, req, p, id.into_inner(), Mode::Patch)
+            },
+        ));
+    }
+    if v.destroy {
+        item = item.route(
+            web::delete().to(move |ctx: Ctx, id: web::Path<i64>| destroy(c, ctx, id.into_inner())),
+        );
+    }
+    cfg.service(item.default_service(web::to(method_not_allowed)));
+}

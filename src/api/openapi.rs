@@ -1,0 +1,336 @@
+//! The OpenAPI 3.1 document, built from the resource registry: every resource's schema comes
+//! from its field declarations and every path from its verbs and filters, so the document
+//! cannot drift from the code. Served at /openapi.json; `chartd openapi` prints it for
+//! openapi/openapi.json, and a test keeps the two identical.
+
+use utoipa::openapi::path::{HttpMethod, Operation, OperationBuilder, ParameterBuilder, ParameterIn};
+use utoipa::openapi::request_body::RequestBodyBuilder;
+use utoipa::openapi::schema::{
+    ArrayBuilder, KnownFormat, ObjectBuilder, Schema, SchemaFormat, SchemaType, Type,
+};
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme};
+use utoipa::openapi::{
+    ComponentsBuilder, ContentBuilder, InfoBuilder, OpenApi, OpenApiBuilder, Ref, RefOr,
+    Required, ResponseBuilder,
+};
+
+use crate::api::resource::{Access, Field, Filter, FilterKind, JsonShape, Kind, Resource};
+
+pub use utoipa::openapi::path::Paths;
+
+fn ty(t: Type) -> ObjectBuilder {
+    ObjectBuilder::new().schema_type(t)
+}
+
+/// The JSON schema of one key's value.
+pub fn kind_schema(kind: Kind) -> ObjectBuilder {
+    match kind {
+        Kind::Int | Kind::Ref(_) => ty(Type::Integer).format(Some(SchemaFormat::KnownFormat(KnownFormat::Int64))),
+        Kind::Str => ty(Type::String),
+        Kind::Bool => ty(Type::Boolean),
+        Kind::Date => ty(Type::String).format(Some(SchemaFormat::KnownFormat(KnownFormat::Date))),
+        Kind::TimeOfDay => ty(Type::String).examples(["09:00:00"]),
+        Kind::Timestamp => ty(Type::String).examples(["2014-02-24T15:32:19"]),
+        Kind::Decimal => ty(Type::String)
+            .pattern(Some(r"^-?\d+\.\d{2}$"))
+            .description(Some("Decimal; accepted as number or string, returned as a string with two places.")),
+        Kind::Choice(values) => ty(Type::String).enum_values(Some(values.iter().copied())),
+        Kind::Json(JsonShape::Object) => ty(Type::Object),
+        Kind::Json(_) => ty(Type::Array),
+    }
+}
+
+fn field_schema(f: &Field) -> RefOr<Schema> {
+    let mut doc = f.doc.to_string();
+    if f.verbose {
+        doc = format!("{doc} Only with verbose=true.").trim().to_string();
+    }
+    if let Kind::Ref(table) = f.kind {
+        doc = format!("{doc} ID of a {table} object.").trim().to_string();
+    }
+    let mut b = kind_schema(f.kind);
+    if f.nullable {
+        let base = match f.kind {
+            Kind::Int | Kind::Ref(_) => Type::Integer,
+            Kind::Bool => Type::Boolean,
+            Kind::Json(JsonShape::Object) => Type::Object,
+            Kind::Json(_) => Type::Array,
+            _ => Type::String,
+        };
+        b = b.schema_type(SchemaType::from_iter([base, Type::Null]));
+    }
+    if let Kind::Json(shape) = f.kind {
+        if shape != JsonShape::Object {
+            let item = match shape {
+                JsonShape::IntList => ty(Type::Integer),
+                JsonShape::StrList => ty(Type::String),
+                _ => ty(Type::Object),
+            };
+            let mut arr = ArrayBuilder::new().items(item);
+            if !doc.is_empty() {
+                arr = arr.description(Some(doc));
+            }
+            return Schema::Array(arr.build()).into();
+        }
+    }
+    if !doc.is_empty() {
+        b = b.description(Some(doc));
+    }
+    match f.access {
+        Access::ReadOnly => b = b.read_only(Some(true)),
+        Access::WriteOnly => b = b.write_only(Some(true)),
+        _ => {}
+    }
+    Schema::Object(b.build()).into()
+}
+
+/// The object schema of a resource, keys in declaration order.
+pub fn resource_schema(res: &Resource) -> Schema {
+    let mut b = ObjectBuilder::new().schema_type(Type::Object).description(Some(res.doc));
+    for f in res.fields {
+        b = b.property(f.name, field_schema(f));
+        if f.access == Access::Required {
+            b = b.required(f.name);
+        }
+    }
+    Schema::Object(b.build())
+}
+
+fn query(name: &str, schema: ObjectBuilder, doc: &str) -> utoipa::openapi::path::Parameter {
+    ParameterBuilder::new()
+        .name(name)
+        .parameter_in(ParameterIn::Query)
+        .required(Required::False)
+        .schema(Some(schema))
+        .description(Some(doc))
+        .build()
+}
+
+fn filter_param(res: &Resource, f: &Filter) -> utoipa::openapi::path::Parameter {
+    let (schema, default_doc) = match f.kind {
+        FilterKind::Eq(kind) => (kind_schema(kind), format!("Only objects whose {} equals this.", f.param)),
+        FilterKind::IContains => (ty(Type::String), format!("Case-insensitive partial match on {}.", f.param)),
+        FilterKind::IntIn => (ty(Type::String), "Comma-separated ids.".to_string()),
+        FilterKind::OnDate => (kind_schema(Kind::Date), "Only objects on this date.".to_string()),
+        FilterKind::DateRange { max_days } => (
+            ty(Type::String).examples(["2014-02-24/2014-02-28"]),
+            match max_days {
+                Some(d) => format!("Inclusive YYYY-MM-DD/YYYY-MM-DD; at most {d} days unless wholly in the past."),
+                None => "Inclusive YYYY-MM-DD/YYYY-MM-DD.".to_string(),
+            },
+        ),
+        FilterKind::Since => (ty(Type::String).examples(["2014-02-24T15:32:19"]), String::new()),
+        FilterKind::Flag => (ty(Type::Boolean), String::new()),
+    };
+    let doc = if f.doc.is_empty() { default_doc } else { f.doc.to_string() };
+    let _ = res;
+    query(f.param, schema, &doc)
+}
+
+fn json_content(schema: impl Into<RefOr<Schema>>) -> utoipa::openapi::content::Content {
+    ContentBuilder::new().schema(Some(schema)).build()
+}
+
+fn response(desc: &str, schema: Option<RefOr<Schema>>) -> utoipa::openapi::Response {
+    let mut b = ResponseBuilder::new().description(desc);
+    if let Some(s) = schema {
+        b = b.content("application/json", json_content(s));
+    }
+    b.build()
+}
+
+fn errors_ref() -> RefOr<Schema> {
+    Ref::from_schema_name("Error").into()
+}
+
+/// The responses every authenticated operation can give.
+pub fn with_common_errors(op: OperationBuilder) -> OperationBuilder {
+    op.response("401", response("Missing, invalid or expired token.", Some(errors_ref())))
+        .response("403", response("The token lacks a scope or the user a permission.", Some(errors_ref())))
+        .response("429", response("Hourly rate limit reached.", Some(errors_ref())))
+}
+
+fn security(res: &Resource) -> SecurityRequirement {
+    SecurityRequirement::new("bearer", res.scopes.iter().map(|s| s.as_str()).collect::<Vec<_>>())
+}
+
+fn operation(res: &Resource, action: &str, summary: String) -> OperationBuilder {
+    let perms: Vec<&str> = res.permissions.iter().map(|p| p.title()).collect();
+    let scopes: Vec<&str> = res.scopes.iter().map(|s| s.as_str()).collect();
+    let desc = format!(
+        "Required scopes: {}. Required permissions: {}.",
+        if scopes.is_empty() { "none".into() } else { scopes.join(", ") },
+        if perms.is_empty() { "none".into() } else { perms.join(", ") },
+    );
+    with_common_errors(
+        OperationBuilder::new()
+            .operation_id(Some(format!("{}_{action}", res.path)))
+            .summary(Some(summary))
+            .description(Some(desc))
+            .tag(res.path)
+            .securities(Some([security(res)])),
+    )
+}
+
+fn id_param() -> utoipa::openapi::path::Parameter {
+    ParameterBuilder::new()
+        .name("id")
+        .parameter_in(ParameterIn::Path)
+        .required(Required::True)
+        .schema(Some(ty(Type::Integer)))
+        .build()
+}
+
+fn body_of(schema: RefOr<Schema>, many: bool) -> utoipa::openapi::request_body::RequestBody {
+    let json: RefOr<Schema> = if many {
+        Schema::OneOf(
+            utoipa::openapi::schema::OneOfBuilder::new()
+                .item(schema.clone())
+                .item(ArrayBuilder::new().items(schema.clone()))
+                .build(),
+        )
+        .into()
+    } else {
+        schema.clone()
+    };
+    RequestBodyBuilder::new()
+        .content("application/json", json_content(json))
+        .content("application/x-www-form-urlencoded", json_content(schema.clone()))
+        .content("multipart/form-data", json_content(schema))
+        .required(Some(Required::True))
+        .build()
+}
+
+/// Adds the paths of one resource.
+pub fn add_resource(paths: &mut Paths, res: &'static Resource) {
+    let schema: RefOr<Schema> = Ref::from_schema_name(res.name).into();
+    let coll = format!("/api/{}", res.path);
+    let item = format!("/api/{}/{{id}}", res.path);
+    let v = res.verbs;
+    let verbose_param = || query("verbose", ty(Type::Boolean), "Include the keys marked verbose-only (smaller pages).");
+    if v.list {
+        let mut params = vec![
+            query("page", ty(Type::Integer), "Page number (1-based)."),
+            query("page_size", ty(Type::Integer), &format!(
+                "Page size; default {}, at most {} ({} and {} with verbose=true).",
+                res.page_size.0, res.page_size.1, res.verbose_page_size.0, res.verbose_page_size.1
+            )),
+            query("after", ty(Type::Integer), "Keyset cursor: objects with a larger id (set in `next` links)."),
+            query("before", ty(Type::Integer), "Keyset cursor: objects with a smaller id (set in `previous` links)."),
+            verbose_param(),
+        ];
+        if res.hide_archived {
+            params.push(query("show_archived", ty(Type::Boolean), "Include archived objects."));
+        }
+        params.extend(res.filters.iter().map(|f| filter_param(res, f)));
+        let page = ObjectBuilder::new()
+            .schema_type(Type::Object)
+            .property("next", ty(Type::String).schema_type(SchemaType::from_iter([Type::String, Type::Null])))
+            .property("previous", ty(Type::String).schema_type(SchemaType::from_iter([Type::String, Type::Null])))
+            .property("results", ArrayBuilder::new().items(schema.clone()))
+            .required("next")
+            .required("previous")
+            .required("results");
+        let op = operation(res, "list", format!("List {}", res.path))
+            .parameters(Some(params))
+            .response("200", response("A page of objects.", Some(Schema::Object(page.build()).into())))
+            .response("400", response("A malformed filter value.", Some(errors_ref())));
+        paths.add_path_operation(&coll, vec![HttpMethod::Get], op.build());
+    }
+    if v.create {
+        let op = operation(res, "create", format!("Create one {} (or a JSON list, all or none)", res.name))
+            .request_body(Some(body_of(schema.clone(), true)))
+            .response("201", response("The created object (or list).", Some(schema.clone())))
+            .response("400", response("Field errors (a list of them for a bulk create).", Some(errors_ref())));
+        paths.add_path_operation(&coll, vec![HttpMethod::Post], op.build());
+    }
+    let item_op = |action: &str, summary: String| operation(res, action, summary).parameter(id_param());
+    if v.retrieve {
+        let op = item_op("retrieve", format!("Retrieve one {}", res.name))
+            .parameter(verbose_param())
+            .response("200", response("The object.", Some(schema.clone())))
+            .response("404", response("No such object in your practice group.", Some(errors_ref())));
+        paths.add_path_operation(&item, vec![HttpMethod::Get], op.build());
+    }
+    let write_op = |op: OperationBuilder| -> Operation {
+        op.response("204", response("Done.", None))
+            .response("400", response("Field errors.", Some(errors_ref())))
+            .response("404", response("No such object in your practice group.", Some(errors_ref())))
+            .build()
+    };
+    if v.update {
+        let op = item_op("update", format!("Replace one {}", res.name)).request_body(Some(body_of(schema.clone(), false)));
+        paths.add_path_operation(&item, vec![HttpMethod::Put], write_op(op));
+    }
+    if v.partial_update {
+        let op = item_op("partial_update", format!("Change some keys of one {}", res.name))
+            .request_body(Some(body_of(schema.clone(), false)));
+        paths.add_path_operation(&item, vec![HttpMethod::Patch], write_op(op));
+    }
+    if v.destroy {
+        let summary = if res.soft_delete { format!("Archive one {}", res.name) } else { format!("Delete one {}", res.name) };
+        paths.add_path_operation(&item, vec![HttpMethod::Delete], write_op(item_op("destroy", summary)));
+    }
+    res.hooks.extra_openapi(res, paths);
+}
+
+fn plain_get(id: &str, summary: &str, content_type: &str, schema: ObjectBuilder) -> Operation {
+    OperationBuilder::new()
+        .operation_id(Some(id))
+        .summary(Some(summary))
+        .tag("operations")
+        .response(
+            "200",
+            ResponseBuilder::new()
+                .description(summary)
+                .content(content_type, ContentBuilder::new().schema(Some(schema)).build())
+                .build(),
+        )
+        .build()
+}
+
+/// The whole document.
+pub fn document(resources: &[&'static Resource]) -> OpenApi {
+    let mut paths = Paths::new();
+    let mut components = ComponentsBuilder::new()
+        .security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        )
+        .schema(
+            "Error",
+            ObjectBuilder::new().schema_type(Type::Object).description(Some(
+                "Either {\"detail\": message} or, for validation errors, {field: [messages]} \
+                 (a list of such objects for a bulk create).",
+            )),
+        );
+    for res in resources {
+        components = components.schema(res.name, resource_schema(res));
+        add_resource(&mut paths, res);
+    }
+    paths.add_path_operation("/healthz", vec![HttpMethod::Get], plain_get("healthz", "The process is alive.", "application/json", ty(Type::Object)));
+    paths.add_path_operation("/readyz", vec![HttpMethod::Get], plain_get("readyz", "The database is reachable.", "application/json", ty(Type::Object)));
+    paths.add_path_operation("/metrics", vec![HttpMethod::Get], plain_get("metrics", "Prometheus metrics.", "text/plain", ty(Type::String)));
+    paths.add_path_operation("/openapi.json", vec![HttpMethod::Get], plain_get("openapi", "This document.", "application/json", ty(Type::Object)));
+    OpenApiBuilder::new()
+        .info(
+            InfoBuilder::new()
+                .title("chartd")
+                .version(env!("CARGO_PKG_VERSION"))
+                .description(Some(
+                    "An EHR REST/JSON API in the DrChrono v4 style. Lists are paginated as \
+                     {next, previous, results}; errors are {\"detail\"} or {field: [messages]}.",
+                ))
+                .build(),
+        )
+        .paths(paths)
+        .components(Some(components.build()))
+        .build()
+}
+
+/// The document as served and checked in: pretty JSON with a final newline.
+pub fn render(resources: &[&'static Resource]) -> String {
+    let mut s = serde_json::to_string_pretty(&document(resources)).expect("OpenAPI serializes");
+    s.push('\n');
+    s
+}

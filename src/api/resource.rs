@@ -1,0 +1,410 @@
+//! The declarative description of a resource. A resource file fills in one [`Resource`]:
+//! its fields (with their POST/PUT access, verbose-only flag and type), its filters, the
+//! scopes and permissions it needs, the verbs it allows and its practice-group sharing rule.
+//! `handlers.rs` does the rest: routing, validation, SQL, pagination, output and OpenAPI.
+//!
+//! Conventions every resource table follows: `id` (the primary key), `practice_group_id`
+//! (set from the caller, never from the body), `archived`, `created_at` and `updated_at`
+//! (kept by the framework). A field is a column of the same name unless it has `sql`, a
+//! read-only SQL expression over the table aliased `t`.
+
+use actix_web::web;
+
+use crate::api::auth::{Perm, Scope};
+use crate::api::Ctx;
+use crate::db::{Conn, Ty, Val};
+use crate::error::{ApiError, FieldErrors};
+
+/// What a key accepts and how it is stored.
+#[derive(Clone, Copy, Debug)]
+pub enum Kind {
+    /// integer (BIGINT).
+    Int,
+    /// string (TEXT, "" when absent).
+    Str,
+    /// boolean.
+    Bool,
+    /// "YYYY-MM-DD".
+    Date,
+    /// "HH:MM[:SS]", stored as "HH:MM:SS" text; `24:00:00` allowed for end-of-day.
+    TimeOfDay,
+    /// "YYYY-MM-DDTHH:MM:SS", no timezone (UTC).
+    Timestamp,
+    /// Money: a decimal with two places, stored exactly as integer cents, returned as "12.50".
+    Decimal,
+    /// A string from a fixed list.
+    Choice(&'static [&'static str]),
+    /// The id of another resource's object in the caller's practice group (the table name).
+    Ref(&'static str),
+    /// Nested JSON stored as text: an object, or an array of some shape.
+    Json(JsonShape),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum JsonShape {
+    Object,
+    ObjectList,
+    IntList,
+    StrList,
+}
+
+impl Kind {
+    pub fn ty(self) -> Ty {
+        match self {
+            Kind::Int | Kind::Decimal | Kind::Ref(_) => Ty::Int,
+            Kind::Str | Kind::Choice(_) | Kind::Json(_) | Kind::TimeOfDay => Ty::Text,
+            Kind::Bool => Ty::Bool,
+            Kind::Date => Ty::Date,
+            Kind::Timestamp => Ty::Timestamp,
+        }
+    }
+}
+
+/// How a key behaves in POST/PUT bodies and in output.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Access {
+    Required,
+    Optional,
+    /// Output only; ignored (never written) when present in a body.
+    ReadOnly,
+    /// Input only; never in output (secrets, write-only instructions).
+    WriteOnly,
+}
+
+/// The value an optional key takes when a POST or PUT leaves it out.
+#[derive(Clone, Copy, Debug)]
+pub enum Default {
+    /// "" for strings, [] / {} for JSON, NULL otherwise.
+    Empty,
+    Str(&'static str),
+    Int(i64),
+    Bool(bool),
+}
+
+#[derive(Clone, Copy, Debug)]
+pub struct Field {
+    pub name: &'static str,
+    pub kind: Kind,
+    pub access: Access,
+    pub verbose: bool,
+    pub nullable: bool,
+    pub default: Default,
+    /// A read-only SQL expression computing the value (table alias `t`).
+    pub sql: Option<&'static str>,
+    pub doc: &'static str,
+}
+
+macro_rules! field_ctor {
+    ($($fn:ident => $kind:expr),* $(,)?) => {
+        $(pub const fn $fn(name: &'static str) -> Field { Field::new(name, $kind) })*
+    };
+}
+
+impl Field {
+    pub const fn new(name: &'static str, kind: Kind) -> Field {
+        Field {
+            name,
+            kind,
+            access: Access::Optional,
+            verbose: false,
+            nullable: false,
+            default: Default::Empty,
+            sql: None,
+            doc: "",
+        }
+    }
+    field_ctor! {
+        int => Kind::Int, string => Kind::Str, boolean => Kind::Bool, date => Kind::Date,
+        time => Kind::TimeOfDay, timestamp => Kind::Timestamp, decimal => Kind::Decimal,
+        object => Kind::Json(JsonShape::Object), objects => Kind::Json(JsonShape::ObjectList),
+        ints => Kind::Json(JsonShape::IntList), strings => Kind::Json(JsonShape::StrList),
+    }
+    pub const fn choice(name: &'static str, values: &'static [&'static str]) -> Field {
+        Field::new(name, Kind::Choice(values))
+    }
+    pub const fn reference(name: &'static str, table: &'static str) -> Field {
+        Field::new(name, Kind::Ref(table))
+    }
+    /// The `id` key every object has.
+    pub const fn id() -> Field {
+        Field::int("id").read_only()
+    }
+    pub const fn required(mut self) -> Field {
+        self.access = Access::Required;
+        self
+    }
+    pub const fn read_only(mut self) -> Field {
+        self.access = Access::ReadOnly;
+        self
+    }
+    pub const fn write_only(mut self) -> Field {
+        self.access = Access::WriteOnly;
+        self
+    }
+    pub const fn verbose(mut self) -> Field {
+        self.verbose = true;
+        self
+    }
+    pub const fn nullable(mut self) -> Field {
+        self.nullable = true;
+        self
+    }
+    pub const fn default(mut self, d: Default) -> Field {
+        self.default = d;
+        self
+    }
+    pub const fn sql(mut self, expr: &'static str) -> Field {
+        self.sql = Some(expr);
+        self.access = Access::ReadOnly;
+        self
+    }
+    pub const fn doc(mut self, doc: &'static str) -> Field {
+        self.doc = doc;
+        self
+    }
+    pub fn writable(&self) -> bool {
+        matches!(self.access, Access::Required | Access::Optional | Access::WriteOnly)
+            && self.sql.is_none()
+            && !matches!(self.name, "id" | "created_at" | "updated_at")
+    }
+    pub fn readable(&self) -> bool {
+        self.access != Access::WriteOnly
+    }
+}
+
+/// How a query parameter narrows a list.
+#[derive(Clone, Copy, Debug)]
+pub enum FilterKind {
+    /// column = value, the value parsed as the column's kind.
+    Eq(Kind),
+    /// Case-insensitive substring match on a text column.
+    IContains,
+    /// column IN (comma-separated integers).
+    IntIn,
+    /// A date column equal to the date, or a timestamp column on that (UTC) day.
+    OnDate,
+    /// "YYYY-MM-DD/YYYY-MM-DD", inclusive, on a date or timestamp column.
+    DateRange { max_days: Option<i64> },
+    /// Rows whose column is at or after the timestamp (or date).
+    Since,
+    /// A boolean parameter with resource-specific meaning, applied by the `scope_list` hook.
+    Flag,
+}
+
+#[derive(Clone, Copy, Debug)]
+pub struct Filter {
+    pub param: &'static str,
+    /// The column (or SQL expression over alias `t`) it applies to.
+    pub column: &'static str,
+    pub kind: FilterKind,
+    pub doc: &'static str,
+}
+
+impl Filter {
+    pub const fn eq(param: &'static str, kind: Kind) -> Filter {
+        Filter { param, column: param, kind: FilterKind::Eq(kind), doc: "" }
+    }
+    pub const fn icontains(param: &'static str) -> Filter {
+        Filter { param, column: param, kind: FilterKind::IContains, doc: "" }
+    }
+    pub const fn on(mut self, column: &'static str) -> Filter {
+        self.column = column;
+        self
+    }
+    pub const fn new(param: &'static str, column: &'static str, kind: FilterKind) -> Filter {
+        Filter { param, column, kind, doc: "" }
+    }
+    /// `since`: updated at or after the timestamp.
+    pub const fn since() -> Filter {
+        Filter {
+            param: "since",
+            column: "updated_at",
+            kind: FilterKind::Since,
+            doc: "Only objects updated at or after this timestamp (or date).",
+        }
+    }
+    pub const fn doc(mut self, doc: &'static str) -> Filter {
+        self.doc = doc;
+        self
+    }
+}
+
+/// Which verbs a resource allows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Verbs {
+    pub list: bool,
+    pub retrieve: bool,
+    pub create: bool,
+    pub update: bool,
+    pub partial_update: bool,
+    pub destroy: bool,
+}
+
+impl Verbs {
+    pub const READ: Verbs = Verbs {
+        list: true,
+        retrieve: true,
+        create: false,
+        update: false,
+        partial_update: false,
+        destroy: false,
+    };
+    pub const READ_PATCH: Verbs = Verbs { partial_update: true, ..Verbs::READ };
+    pub const NO_DELETE: Verbs =
+        Verbs { create: true, update: true, partial_update: true, ..Verbs::READ };
+    pub const ALL: Verbs = Verbs { destroy: true, ..Verbs::NO_DELETE };
+}
+
+/// Who in a practice group sees an object ("Practice group access" in the reference).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Sharing {
+    /// Everyone in the practice group.
+    PracticeGroup,
+    /// Everyone in the practice group when the group's setting is on; otherwise only the
+    /// caller's doctor's objects (the `doctor` column).
+    IfSetting(crate::api::auth::ShareSetting),
+}
+
+/// What the caller is doing, for hooks and the audit trail.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Op {
+    List,
+    Retrieve,
+    Create,
+    Update,
+    PartialUpdate,
+    Destroy,
+}
+
+impl Op {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Op::List => "list",
+            Op::Retrieve => "retrieve",
+            Op::Create => "create",
+            Op::Update => "update",
+            Op::PartialUpdate => "partial_update",
+            Op::Destroy => "destroy",
+        }
+    }
+    pub fn is_write(self) -> bool {
+        !matches!(self, Op::List | Op::Retrieve)
+    }
+}
+
+/// Parsed input: the writable keys present in (or defaulted for) one object of a body.
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct Record(pub Vec<(&'static str, Val)>);
+
+impl Record {
+    pub fn get(&self, name: &str) -> Option<&Val> {
+        self.0.iter().find(|(n, _)| *n == name).map(|(_, v)| v)
+    }
+    pub fn set(&mut self, name: &'static str, v: Val) {
+        match self.0.iter_mut().find(|(n, _)| *n == name) {
+            Some(slot) => slot.1 = v,
+            None => self.0.push((name, v)),
+        }
+    }
+    pub fn remove(&mut self, name: &str) -> Option<Val> {
+        let i = self.0.iter().position(|(n, _)| *n == name)?;
+        Some(self.0.remove(i).1)
+    }
+    pub fn has(&self, name: &str) -> bool {
+        self.get(name).is_some()
+    }
+}
+
+/// Per-resource behaviour beyond the declaration. Every hook does nothing by default.
+pub trait Hooks: Sync {
+    /// Checks and completes a parsed object before it is written (in the write transaction).
+    /// `current` is the stored object on PUT/PATCH. Add field errors to `errors`.
+    fn validate(
+        &self,
+        _ctx: &Ctx,
+        _conn: &mut Conn,
+        _op: Op,
+        _rec: &mut Record,
+        _current: Option<&Record>,
+        _errors: &mut FieldErrors,
+    ) -> Result<(), ApiError> {
+        Ok(())
+    }
+
+    /// Runs after an insert or update in the same transaction (children, outbox rows).
+    fn after_write(&self, _ctx: &Ctx, _conn: &mut Conn, _op: Op, _id: i64) -> Result<(), ApiError> {
+        Ok(())
+    }
+
+    /// Adds resource-specific conditions to a list query (for `Flag` filters and the like).
+    fn scope_list(
+        &self,
+        _ctx: &Ctx,
+        _params: &crate::api::filters::Params,
+        _sql: &mut crate::db::Sql,
+    ) -> Result<(), ApiError> {
+        Ok(())
+    }
+
+    /// Registers extra routes under /api/{path}/ (DRF's @action).
+    fn extra_routes(&self, _res: &'static Resource, _cfg: &mut web::ServiceConfig) {}
+
+    /// Describes the extra routes in the OpenAPI document.
+    fn extra_openapi(&self, _res: &'static Resource, _paths: &mut crate::api::openapi::Paths) {}
+}
+
+pub struct NoHooks;
+impl Hooks for NoHooks {}
+
+pub struct Resource {
+    /// URL segment under /api/ and table name.
+    pub path: &'static str,
+    /// Singular name for the OpenAPI schema ("Patient").
+    pub name: &'static str,
+    pub doc: &'static str,
+    pub fields: &'static [Field],
+    pub filters: &'static [Filter],
+    pub scopes: &'static [Scope],
+    pub permissions: &'static [Perm],
+    pub verbs: Verbs,
+    pub sharing: Sharing,
+    /// DELETE archives (sets `archived`) instead of removing the row.
+    pub soft_delete: bool,
+    /// Lists hide archived objects unless `show_archived` is given.
+    pub hide_archived: bool,
+    /// Patient data: every read and write is recorded in the audit trail.
+    pub audited: bool,
+    /// (default, max) page size, and the same with verbose=true.
+    pub page_size: (i64, i64),
+    pub verbose_page_size: (i64, i64),
+    /// The column `date` and `date_range` apply to, if the resource has those filters.
+    pub hooks: &'static dyn Hooks,
+}
+
+impl Resource {
+    pub const DEFAULT: Resource = Resource {
+        path: "",
+        name: "",
+        doc: "",
+        fields: &[],
+        filters: &[],
+        scopes: &[],
+        permissions: &[],
+        verbs: Verbs::READ,
+        sharing: Sharing::PracticeGroup,
+        soft_delete: true,
+        hide_archived: true,
+        audited: false,
+        page_size: (250, 250),
+        verbose_page_size: (50, 50),
+        hooks: &NoHooks,
+    };
+
+    pub fn field(&self, name: &str) -> Option<&'static Field> {
+        self.fields.iter().find(|f| f.name == name)
+    }
+
+    pub fn has_doctor_column(&self) -> bool {
+        self.fields.iter().any(|f| f.name == "doctor" && f.sql.is_none())
+    }
+}

@@ -1,0 +1,162 @@
+//! The application: shared state, routes and the HTTP server, built the same way by `main`
+//! and by the tests.
+
+use std::net::TcpListener;
+use std::sync::Arc;
+use std::time::Instant;
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{Server, ServiceRequest, ServiceResponse};
+use actix_web::http::header::{HeaderName, HeaderValue};
+use actix_web::middleware::{from_fn, Next, NormalizePath, TrailingSlash};
+use actix_web::{web, App, HttpMessage, HttpResponse, HttpServer};
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::histogram::Histogram;
+use prometheus_client::registry::Registry;
+use tracing_actix_web::TracingLogger;
+
+use crate::api::audit::AuditSink;
+use crate::db::{Db, Sql};
+use crate::error::ApiError;
+use crate::settings::Settings;
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct RequestLabels {
+    pub method: String,
+    pub route: String,
+    pub status: u16,
+}
+
+/// Prometheus metrics of the HTTP layer.
+pub struct Metrics {
+    pub registry: Registry,
+    pub requests: Family<RequestLabels, Counter>,
+    pub latency: Family<RequestLabels, Histogram>,
+}
+
+impl Metrics {
+    fn new() -> Metrics {
+        let mut registry = Registry::default();
+        let requests = Family::<RequestLabels, Counter>::default();
+        let latency = Family::<RequestLabels, Histogram>::new_with_constructor(|| {
+            Histogram::new(vec![0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5].into_iter())
+        });
+        registry.register("chartd_http_requests", "HTTP requests answered", requests.clone());
+        registry.register(
+            "chartd_http_request_duration_seconds",
+            "Time to answer HTTP requests",
+            latency.clone(),
+        );
+        Metrics { registry, requests, latency }
+    }
+}
+
+/// What every request handler can reach.
+pub struct AppState {
+    pub db: Db,
+    pub settings: Settings,
+    pub audit: AuditSink,
+    pub metrics: Metrics,
+    /// The OpenAPI document, rendered once.
+    pub openapi: String,
+}
+
+impl AppState {
+    pub fn new(db: Db, settings: Settings, audit: AuditSink) -> AppState {
+        AppState {
+            db,
+            settings,
+            audit,
+            metrics: Metrics::new(),
+            openapi: crate::api::openapi::render(crate::resources::ALL),
+        }
+    }
+}
+
+async fn healthz() -> HttpResponse {
+    HttpResponse::Ok().json(serde_json::json!({"status": "ok"}))
+}
+
+async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    let ok = state.db.run(|conn| Ok(Sql::new("SELECT 1").load_i64(conn)?)).await;
+    match ok {
+        Ok(Some(1)) => Ok(HttpResponse::Ok().json(serde_json::json!({"status": "ready"}))),
+        _ => Err(ApiError::Unavailable("The database is not reachable.".into())),
+    }
+}
+
+async fn metrics(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    let mut out = String::new();
+    prometheus_client::encoding::text::encode(&mut out, &state.metrics.registry)
+        .map_err(ApiError::internal)?;
+    Ok(HttpResponse::Ok()
+        .content_type("application/openmetrics-text; version=1.0.0; charset=utf-8")
+        .body(out))
+}
+
+async fn openapi(state: web::Data<AppState>) -> HttpResponse {
+    HttpResponse::Ok().content_type("application/json").body(state.openapi.clone())
+}
+
+async fn not_found() -> Result<HttpResponse, ApiError> {
+    Err(ApiError::NotFound)
+}
+
+/// Counts and times each request, and answers its request id in X-Request-Id.
+async fn observe(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let started = Instant::now();
+    let state = req.app_data::<web::Data<AppState>>().cloned();
+    let method = req.method().to_string();
+    let mut res = next.call(req).await?;
+    let route = res.request().match_pattern().unwrap_or_else(|| "unmatched".into());
+    let labels = RequestLabels { method, route, status: res.status().as_u16() };
+    if let Some(state) = state {
+        state.metrics.requests.get_or_create(&labels).inc();
+        state.metrics.latency.get_or_create(&labels).observe(started.elapsed().as_secs_f64());
+    }
+    let id = res.request().extensions().get::<tracing_actix_web::RequestId>().map(|r| r.to_string());
+    if let Some(v) = id.and_then(|id| HeaderValue::from_str(&id).ok()) {
+        res.headers_mut().insert(HeaderName::from_static("x-request-id"), v);
+    }
+    Ok(res)
+}
+
+/// Every route: operations endpoints, then each registered resource.
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/healthz", web::get().to(healthz))
+        .route("/readyz", web::get().to(readyz))
+        .route("/metrics", web::get().to(metrics))
+        .route("/openapi.json", web::get().to(openapi));
+    for res in crate::resources::ALL {
+        crate::api::handlers::register(cfg, res);
+    }
+}
+
+/// Builds the HTTP server on a bound listener. SIGTERM and SIGINT stop it gracefully:
+/// it stops accepting, lets in-flight requests finish (up to 30 s), then returns.
+pub fn server(state: Arc<AppState>, listener: TcpListener, workers: usize) -> std::io::Result<Server> {
+    let data = web::Data::from(state);
+    let server = HttpServer::new(move || {
+        App::new()
+            .app_data(data.clone())
+            .app_data(web::PathConfig::default().error_handler(|_, _| ApiError::NotFound.into()))
+            .app_data(web::QueryConfig::default().error_handler(|e, _| {
+                ApiError::BadRequest(format!("Malformed query string: {e}")).into()
+            }))
+            .wrap(from_fn(observe))
+            .wrap(TracingLogger::default())
+            .wrap(NormalizePath::new(TrailingSlash::Trim))
+            .configure(routes)
+            .default_service(web::to(not_found))
+    })
+    .workers(workers.max(1))
+    .shutdown_timeout(30)
+    .listen(listener)?
+    .run();
+    Ok(server)
+}

@@ -1,0 +1,10 @@
+//! chartd: an EHR REST/JSON API server in the DrChrono v4 style.
+
+pub mod admin;
+pub mod api;
+pub mod app;
+pub mod db;
+pub mod error;
+pub mod resources;
+pub mod settings;
+pub mod telemetry;

@@ -1,0 +1,241 @@
+//! The `chartd` command line: serve, migrate, openapi and the operator's `... create` commands.
+//! Each command prints one JSON object on stdout; errors go to stderr with a non-zero exit.
+
+use std::net::TcpListener;
+use std::sync::Arc;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use serde_json::json;
+
+use chartd::admin::{self, NewApp, NewUser};
+use chartd::api::audit::AuditSink;
+use chartd::app::{self, AppState};
+use chartd::db::{migrate, Db, DbUrl};
+use chartd::settings::Settings;
+
+#[derive(Parser)]
+#[command(name = "chartd", version, about = "An EHR REST/JSON API server in the DrChrono v4 style")]
+struct Cli {
+    #[command(flatten)]
+    settings: Settings,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Migrate the database and serve the API.
+    Serve {
+        /// Seed a demo practice (idempotent), print its logins, and allow private webhook URLs.
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Apply pending migrations.
+    Migrate,
+    /// Print the OpenAPI document (what /openapi.json serves).
+    Openapi,
+    /// Practice groups.
+    Practice {
+        #[command(subcommand)]
+        action: PracticeCmd,
+    },
+    /// Users (doctors and staff).
+    User {
+        #[command(subcommand)]
+        action: UserCmd,
+    },
+    /// Offices.
+    Office {
+        #[command(subcommand)]
+        action: OfficeCmd,
+    },
+    /// OAuth applications.
+    App {
+        #[command(subcommand)]
+        action: AppCmd,
+    },
+    /// Access tokens.
+    Token {
+        #[command(subcommand)]
+        action: TokenCmd,
+    },
+}
+
+#[derive(Subcommand)]
+enum PracticeCmd {
+    Create {
+        #[arg(long)]
+        name: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum UserCmd {
+    Create {
+        #[arg(long)]
+        practice: i64,
+        #[arg(long)]
+        username: String,
+        #[arg(long)]
+        password: String,
+        /// doctor or staff.
+        #[arg(long)]
+        role: String,
+        /// A staff user's primary physician (doctor id).
+        #[arg(long)]
+        doctor: Option<i64>,
+        #[arg(long = "first-name", default_value = "")]
+        first_name: String,
+        #[arg(long = "last-name", default_value = "")]
+        last_name: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum OfficeCmd {
+    Create {
+        #[arg(long)]
+        practice: i64,
+        #[arg(long)]
+        doctor: i64,
+        #[arg(long)]
+        name: String,
+        #[arg(long = "exam-rooms", default_value_t = 1)]
+        exam_rooms: u32,
+    },
+}
+
+#[derive(Subcommand)]
+enum AppCmd {
+    Create {
+        #[arg(long)]
+        name: String,
+        #[arg(long = "redirect-uri", required = true)]
+        redirect_uri: Vec<String>,
+        #[arg(long = "rate-limit")]
+        rate_limit: Option<i64>,
+        #[arg(long = "iframe-patient-url")]
+        iframe_patient_url: Option<String>,
+        #[arg(long = "iframe-clinical-note-url")]
+        iframe_clinical_note_url: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum TokenCmd {
+    Create {
+        #[arg(long = "client-id")]
+        client_id: String,
+        #[arg(long)]
+        user: i64,
+        /// Space-separated scopes, e.g. "patients calendar:read".
+        #[arg(long)]
+        scope: String,
+    },
+}
+
+fn open_db(settings: &Settings) -> anyhow::Result<Db> {
+    let url = DbUrl::parse(&settings.database_url)?;
+    let db = Db::connect(&url, settings.db_pool_size).context("could not open the database")?;
+    migrate::run(&mut *db.get()?)?;
+    Ok(db)
+}
+
+fn print(v: serde_json::Value) {
+    println!("{v}");
+}
+
+fn main() {
+    let cli = Cli::parse();
+    if let Err(e) = run(cli) {
+        eprintln!("chartd: {e:#}");
+        std::process::exit(1);
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<()> {
+    let settings = cli.settings;
+    match cli.command {
+        Command::Serve { demo } => serve(settings, demo),
+        Command::Migrate => {
+            let url = DbUrl::parse(&settings.database_url)?;
+            let db = Db::connect(&url, 1)?;
+            let applied = migrate::run(&mut *db.get()?)?;
+            print(json!({"applied": applied}));
+            Ok(())
+        }
+        Command::Openapi => {
+            print!("{}", chartd::api::openapi::render(chartd::resources::ALL));
+            Ok(())
+        }
+        Command::Practice { action: PracticeCmd::Create { name } } => {
+            let db = open_db(&settings)?;
+            let id = admin::practice_create(&mut *db.get()?, &name)?;
+            print(json!({"id": id}));
+            Ok(())
+        }
+        Command::User {
+            action: UserCmd::Create { practice, username, password, role, doctor, first_name, last_name },
+        } => {
+            let db = open_db(&settings)?;
+            let user = NewUser { practice, username, password, role, doctor, first_name, last_name };
+            let (id, doctor) = admin::user_create(&mut *db.get()?, &user)?;
+            print(json!({"id": id, "doctor": doctor}));
+            Ok(())
+        }
+        Command::Office { action: OfficeCmd::Create { practice, doctor, name, exam_rooms } } => {
+            let db = open_db(&settings)?;
+            let (id, rooms) = admin::office_create(&mut *db.get()?, practice, doctor, &name, exam_rooms)?;
+            print(json!({"id": id, "exam_rooms": rooms}));
+            Ok(())
+        }
+        Command::App {
+            action:
+                AppCmd::Create { name, redirect_uri, rate_limit, iframe_patient_url, iframe_clinical_note_url },
+        } => {
+            let db = open_db(&settings)?;
+            let app = NewApp {
+                name,
+                redirect_uris: redirect_uri,
+                rate_limit,
+                iframe_patient_url,
+                iframe_clinical_note_url,
+                credentials: None,
+            };
+            let (id, client_id, secret) = admin::app_create(&mut *db.get()?, &app)?;
+            print(json!({"id": id, "client_id": client_id, "client_secret": secret}));
+            Ok(())
+        }
+        Command::Token { action: TokenCmd::Create { client_id, user, scope } } => {
+            let db = open_db(&settings)?;
+            let t = admin::token_create(&mut *db.get()?, &client_id, user, &scope, settings.access_token_ttl, None)?;
+            print(serde_json::to_value(t)?);
+            Ok(())
+        }
+    }
+}
+
+fn serve(mut settings: Settings, demo: bool) -> anyhow::Result<()> {
+    chartd::telemetry::init(&settings.log, &settings.log_format);
+    if demo && settings.webhook_allow_private.is_none() {
+        settings.webhook_allow_private = Some(true);
+    }
+    let db = open_db(&settings)?;
+    if demo {
+        let info = admin::demo_seed(&mut *db.get()?, settings.access_token_ttl)?;
+        print(json!({"demo": info, "url": settings.public_url()}));
+    }
+    let listener = TcpListener::bind(&settings.bind).with_context(|| format!("could not bind {}", settings.bind))?;
+    let workers = settings.workers.unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2));
+    actix_web::rt::System::new().block_on(async move {
+        let (audit, audit_task) = AuditSink::start(db.clone());
+        let state = Arc::new(AppState::new(db, settings.clone(), audit));
+        tracing::info!(bind = %settings.bind, public_url = %settings.public_url(), "chartd serving");
+        app::server(state, listener, workers)?.await?;
+        // The server has stopped and dropped its state: the audit queue drains and closes.
+        let _ = audit_task.await;
+        tracing::info!("chartd stopped");
+        anyhow::Ok(())
+    })
+}
