@@ -386,11 +386,13 @@ pub async fn update(
     let body = body::read(&req, payload).await?;
     let form = body.form;
     let obj = body.one()?;
-    let mut rec = fields::parse_object(c.res, &obj, mode, form).map_err(ApiError::Validation)?;
+    let parsed = fields::parse_object(c.res, &obj, mode, form);
     let op = if mode == Mode::Patch { Op::PartialUpdate } else { Op::Update };
     let db = ctx.state.db.clone();
     db.write(move |conn| {
+        // An object the caller cannot see is a 404 whatever the body says.
         let current = c.load_record(conn, &ctx, id)?;
+        let mut rec = parsed.map_err(ApiError::Validation)?;
         let errors = c.validate(&ctx, conn, op, &mut rec, Some(&current))?;
         errors.into_result()?;
         c.update_row(conn, id, &rec)?;

@@ -1,0 +1,314 @@
+//! TestApp: the real server (build_app, real HTTP on a free port) over a freshly migrated
+//! database — a SQLite file per test, or with CHARTD_TEST_DATABASE_URL a PostgreSQL schema
+//! per test — seeded with two practice groups, each with a doctor and a full-scope token.
+
+use std::net::TcpListener;
+use std::sync::Arc;
+
+use chartd::admin::{self, NewApp, NewUser};
+use chartd::api::audit::AuditSink;
+use chartd::app::{self, AppState};
+use chartd::db::{migrate, Db, DbUrl, Sql, Ty, Val};
+use chartd::settings::Settings;
+use clap::Parser;
+use reqwest::{Method, StatusCode};
+use serde_json::{json, Value};
+
+pub const ALL_SCOPES: &str =
+    "user calendar patients patients:summary clinical billing billing:patient-payment labs messages settings tasks";
+
+/// One seeded practice group: its doctor user and a token with every scope.
+#[derive(Clone, Debug)]
+pub struct Practice {
+    pub id: i64,
+    pub user: i64,
+    pub doctor: i64,
+    pub token: String,
+}
+
+pub struct TestApp {
+    pub address: String,
+    pub db: Db,
+    pub client: reqwest::Client,
+    /// Practice group A (the default caller).
+    pub a: Practice,
+    /// Practice group B, which must never see A's data.
+    pub b: Practice,
+    pub client_id: String,
+    pub token: String,
+    handle: actix_web::dev::ServerHandle,
+    _dir: Option<tempfile::TempDir>,
+    pg_schema: Option<(String, String)>,
+}
+
+#[derive(Parser)]
+struct SettingsOnly {
+    #[command(flatten)]
+    settings: Settings,
+}
+
+/// Default settings, as if no variable or flag were given.
+pub fn test_settings() -> Settings {
+    SettingsOnly::parse_from(["chartd"]).settings
+}
+
+fn unique() -> String {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static N: AtomicU64 = AtomicU64::new(0);
+    format!(
+        "{}_{}_{}",
+        std::process::id(),
+        chrono::Utc::now().timestamp_micros(),
+        N.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+/// A database for one test: (url, temp dir to keep, PostgreSQL (base url, schema) to drop).
+fn fresh_database() -> (String, Option<tempfile::TempDir>, Option<(String, String)>) {
+    match std::env::var("CHARTD_TEST_DATABASE_URL") {
+        Ok(base) if !base.is_empty() => {
+            let schema = format!("t_{}", unique());
+            let db = Db::connect(&DbUrl::parse(&base).unwrap(), 1).expect("connect to test PostgreSQL");
+            Sql::new(format!("CREATE SCHEMA {schema}")).execute(&mut db.get().unwrap()).unwrap();
+            let sep = if base.contains('?') { '&' } else { '?' };
+            (format!("{base}{sep}options=-csearch_path%3D{schema}"), None, Some((base, schema)))
+        }
+        _ => {
+            let dir = tempfile::tempdir().unwrap();
+            let url = format!("sqlite://{}", dir.path().join("chartd.db").display());
+            (url, Some(dir), None)
+        }
+    }
+}
+
+pub fn seed_practice(db: &Db, name: &str, client_id: &str) -> Practice {
+    let conn = &mut db.get().unwrap();
+    let id = admin::practice_create(conn, name).unwrap();
+    let username = format!("doc_{}", unique());
+    let (user, doctor) = admin::user_create(
+        conn,
+        &NewUser {
+            practice: id,
+            username,
+            password: "password123".into(),
+            role: "doctor".into(),
+            first_name: "Doc".into(),
+            last_name: name.into(),
+            ..NewUser::default()
+        },
+    )
+    .unwrap();
+    let token = admin::token_create(conn, client_id, user, ALL_SCOPES, 3600, None).unwrap().access_token;
+    Practice { id, user, doctor, token }
+}
+
+impl TestApp {
+    pub async fn new() -> TestApp {
+        TestApp::with_settings(test_settings()).await
+    }
+
+    pub async fn with_settings(mut settings: Settings) -> TestApp {
+        let (url, dir, pg_schema) = fresh_database();
+        settings.database_url = url.clone();
+        let db = Db::connect(&DbUrl::parse(&url).unwrap(), 4).unwrap();
+        migrate::run(&mut db.get().unwrap()).unwrap();
+        let (_, client_id, _) = admin::app_create(
+            &mut db.get().unwrap(),
+            &NewApp {
+                name: "Test App".into(),
+                redirect_uris: vec!["http://127.0.0.1:9/cb".into()],
+                ..NewApp::default()
+            },
+        )
+        .unwrap();
+        let a = seed_practice(&db, "Alpha", &client_id);
+        let b = seed_practice(&db, "Beta", &client_id);
+
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let address = format!("http://127.0.0.1:{port}");
+        settings.bind = format!("127.0.0.1:{port}");
+        let (tx, rx) = std::sync::mpsc::channel();
+        let server_db = db.clone();
+        std::thread::spawn(move || {
+            actix_web::rt::System::new().block_on(async move {
+                let (audit, audit_task) = AuditSink::start(server_db.clone());
+                let state = Arc::new(AppState::new(server_db, settings, audit));
+                let server = app::server(state, listener, 1).unwrap();
+                tx.send(server.handle()).unwrap();
+                let _ = server.await;
+                let _ = audit_task.await;
+            })
+        });
+        let handle = rx.recv().unwrap();
+        let token = a.token.clone();
+        TestApp {
+            address,
+            db,
+            client: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap(),
+            a,
+            b,
+            client_id,
+            token,
+            handle,
+            _dir: dir,
+            pg_schema,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        if path.starts_with("http") {
+            path.to_string()
+        } else {
+            format!("{}{}", self.address, path)
+        }
+    }
+
+    /// Sends a request with a bearer token (None: no Authorization header) and a JSON body.
+    pub async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
+        let mut req = self.client.request(method, self.url(path));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let res = req.send().await.expect("request failed");
+        let status = res.status();
+        let text = res.text().await.unwrap();
+        let value = if text.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_str(&text).unwrap_or(Value::String(text))
+        };
+        (status, value)
+    }
+
+    pub async fn get(&self, path: &str) -> (StatusCode, Value) {
+        self.send(Method::GET, path, Some(&self.token), None).await
+    }
+    pub async fn post(&self, path: &str, body: Value) -> (StatusCode, Value) {
+        self.send(Method::POST, path, Some(&self.token), Some(body)).await
+    }
+    pub async fn put(&self, path: &str, body: Value) -> (StatusCode, Value) {
+        self.send(Method::PUT, path, Some(&self.token), Some(body)).await
+    }
+    pub async fn patch(&self, path: &str, body: Value) -> (StatusCode, Value) {
+        self.send(Method::PATCH, path, Some(&self.token), Some(body)).await
+    }
+    pub async fn delete(&self, path: &str) -> (StatusCode, Value) {
+        self.send(Method::DELETE, path, Some(&self.token), None).await
+    }
+    pub async fn get_as(&self, token: &str, path: &str) -> (StatusCode, Value) {
+        self.send(Method::GET, path, Some(token), None).await
+    }
+
+    /// A raw request with a given content type and body bytes.
+    pub async fn send_raw(
+        &self,
+        method: Method,
+        path: &str,
+        content_type: &str,
+        body: impl Into<reqwest::Body>,
+    ) -> (StatusCode, Value) {
+        let res = self
+            .client
+            .request(method, self.url(path))
+            .bearer_auth(&self.token)
+            .header("Content-Type", content_type)
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        let status = res.status();
+        let text = res.text().await.unwrap();
+        (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+    }
+
+    /// Issues another token for a user of this app.
+    pub fn token_for(&self, user: i64, scope: &str) -> String {
+        admin::token_create(&mut self.db.get().unwrap(), &self.client_id, user, scope, 3600, None)
+            .unwrap()
+            .access_token
+    }
+
+    /// Creates a user in practice `practice`; answers (user id, doctor id).
+    pub fn user(&self, practice: i64, role: &str, doctor: Option<i64>) -> (i64, i64) {
+        admin::user_create(
+            &mut self.db.get().unwrap(),
+            &NewUser {
+                practice,
+                username: format!("user_{}", unique()),
+                password: "password123".into(),
+                role: role.into(),
+                doctor,
+                ..NewUser::default()
+            },
+        )
+        .unwrap()
+    }
+
+    /// Runs SQL directly (test setup only).
+    pub fn sql(&self, text: &str, binds: Vec<Val>) -> usize {
+        let mut sql = Sql::new(text);
+        sql.binds = binds;
+        sql.execute(&mut self.db.get().unwrap()).unwrap()
+    }
+
+    pub fn count(&self, text: &str, binds: Vec<Val>) -> i64 {
+        let mut sql = Sql::new(text);
+        sql.binds = binds;
+        sql.load_one(&mut self.db.get().unwrap(), &[Ty::Int]).unwrap().unwrap()[0].as_i64().unwrap()
+    }
+
+    /// Waits (up to 5 s) until `count` reaches at least `n`: read audit entries are batched.
+    pub async fn eventually_count(&self, text: &str, binds: Vec<Val>, n: i64) -> i64 {
+        for _ in 0..100 {
+            let c = self.count(text, binds.clone());
+            if c >= n {
+                return c;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        self.count(text, binds)
+    }
+
+    /// A valid patient body for doctor A, with `extra` keys merged in.
+    pub fn patient_body(&self, extra: Value) -> Value {
+        let mut body = json!({"doctor": self.a.doctor, "gender": "Female", "first_name": "Jane", "last_name": "Doe"});
+        if let (Some(b), Value::Object(e)) = (body.as_object_mut(), extra) {
+            b.extend(e);
+        }
+        body
+    }
+
+    /// Creates a patient for doctor A through the API; answers its JSON.
+    pub async fn create_patient(&self, extra: Value) -> Value {
+        let (status, body) = self.post("/api/patients", self.patient_body(extra)).await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        body
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        // stop() sends the command now; nobody needs to await its completion.
+        drop(self.handle.stop(false));
+        if let Some((base, schema)) = &self.pg_schema {
+            if let Ok(db) = Db::connect(&DbUrl::parse(base).unwrap(), 1) {
+                if let Ok(mut c) = db.get() {
+                    let _ = Sql::new(format!("DROP SCHEMA {schema} CASCADE")).execute(&mut c);
+                }
+            }
+        }
+    }
+}
