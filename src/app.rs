@@ -80,7 +80,7 @@ async fn healthz() -> HttpResponse {
 }
 
 async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
-    let ok = state.db.run(|conn| Ok(Sql::new("SELECT 1").load_i64(conn)?)).await;
+    let ok = state.db.run(|conn| Ok(Sql::new("SELECT CAST(1 AS BIGINT)").load_i64(conn)?)).await;
     match ok {
         Ok(Some(1)) => Ok(HttpResponse::Ok().json(serde_json::json!({"status": "ready"}))),
         _ => Err(ApiError::Unavailable("The database is not reachable.".into())),
