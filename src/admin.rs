@@ -24,16 +24,21 @@ pub fn practice_create(conn: &mut Conn, name: &str) -> anyhow::Result<i64> {
         bail!("--name must not be empty");
     }
     let t = now();
-    Sql::new("INSERT INTO practice_groups (name, created_at, updated_at) VALUES (?, ?, ?) RETURNING id")
-        .bind(name.trim())
-        .bind(t)
-        .bind(t)
-        .load_i64(conn)?
-        .context("no id returned")
+    Sql::new(
+        "INSERT INTO practice_groups (name, created_at, updated_at) VALUES (?, ?, ?) RETURNING id",
+    )
+    .bind(name.trim())
+    .bind(t)
+    .bind(t)
+    .load_i64(conn)?
+    .context("no id returned")
 }
 
 fn practice_exists(conn: &mut Conn, id: i64) -> anyhow::Result<bool> {
-    Ok(Sql::new("SELECT id FROM practice_groups WHERE id = ?").bind(id).load_i64(conn)?.is_some())
+    Ok(Sql::new("SELECT id FROM practice_groups WHERE id = ?")
+        .bind(id)
+        .load_i64(conn)?
+        .is_some())
 }
 
 #[derive(Clone, Debug, Default)]
@@ -88,13 +93,18 @@ pub fn user_create(conn: &mut Conn, u: &NewUser) -> anyhow::Result<(i64, i64)> {
             .load_i64(conn)?
             .context("no id returned")?
         } else {
-            let doctor = u.doctor.context("a staff user needs --doctor (their primary physician)")?;
+            let doctor = u
+                .doctor
+                .context("a staff user needs --doctor (their primary physician)")?;
             let found = Sql::new("SELECT id FROM doctors WHERE id = ? AND practice_group_id = ?")
                 .bind(doctor)
                 .bind(u.practice)
                 .load_i64(conn)?;
             if found.is_none() {
-                bail!("--doctor {doctor}: no such doctor in practice group {}", u.practice);
+                bail!(
+                    "--doctor {doctor}: no such doctor in practice group {}",
+                    u.practice
+                );
             }
             doctor
         };
@@ -105,7 +115,13 @@ pub fn user_create(conn: &mut Conn, u: &NewUser) -> anyhow::Result<(i64, i64)> {
         } else {
             let mut map = serde_json::Map::new();
             for p in Perm::ALL {
-                let on = !matches!(p, Perm::Settings | Perm::AccessBilling | Perm::ShowBillingTab | Perm::AccessPatientPayments);
+                let on = !matches!(
+                    p,
+                    Perm::Settings
+                        | Perm::AccessBilling
+                        | Perm::ShowBillingTab
+                        | Perm::AccessPatientPayments
+                );
                 map.insert(p.key().into(), on.into());
             }
             Value::Object(map).to_string()
@@ -187,7 +203,8 @@ pub struct NewApp {
 }
 
 fn check_url(flag: &str, u: &str) -> anyhow::Result<()> {
-    let parsed = url::Url::parse(u).with_context(|| format!("{flag} {u:?} is not an absolute URL"))?;
+    let parsed =
+        url::Url::parse(u).with_context(|| format!("{flag} {u:?} is not an absolute URL"))?;
     if !matches!(parsed.scheme(), "http" | "https") || parsed.fragment().is_some() {
         bail!("{flag} {u:?} must be an http(s) URL without a fragment");
     }
@@ -206,7 +223,10 @@ pub fn app_create(conn: &mut Conn, a: &NewApp) -> anyhow::Result<(i64, String, S
     for u in &a.redirect_uris {
         check_url("--redirect-uri", u)?;
     }
-    for (flag, u) in [("--iframe-patient-url", &a.iframe_patient_url), ("--iframe-clinical-note-url", &a.iframe_clinical_note_url)] {
+    for (flag, u) in [
+        ("--iframe-patient-url", &a.iframe_patient_url),
+        ("--iframe-clinical-note-url", &a.iframe_clinical_note_url),
+    ] {
         if let Some(u) = u {
             check_url(flag, u)?;
         }
@@ -216,7 +236,10 @@ pub fn app_create(conn: &mut Conn, a: &NewApp) -> anyhow::Result<(i64, String, S
             bail!("--rate-limit must be at least 1");
         }
     }
-    let (client_id, secret) = a.credentials.clone().unwrap_or_else(|| (new_token()[..32].to_string(), new_token()));
+    let (client_id, secret) = a
+        .credentials
+        .clone()
+        .unwrap_or_else(|| (new_token()[..32].to_string(), new_token()));
     let t = now();
     let id = Sql::new(
         "INSERT INTO apps (name, client_id, client_secret_hash, redirect_uris, rate_limit_per_hour, \
@@ -277,7 +300,9 @@ pub fn token_create(
     let t = now();
     transaction(conn, |conn| {
         if fixed_access.is_some() {
-            Sql::new("DELETE FROM access_tokens WHERE token_hash = ?").bind(hash_token(&access)).execute(conn)?;
+            Sql::new("DELETE FROM access_tokens WHERE token_hash = ?")
+                .bind(hash_token(&access))
+                .execute(conn)?;
         }
         Sql::new(
             "INSERT INTO access_tokens (token_hash, refresh_hash, app_id, user_id, scope, expires_at, created_at) \
@@ -293,7 +318,12 @@ pub fn token_create(
         .execute(conn)?;
         anyhow::Ok(())
     })?;
-    Ok(IssuedToken { access_token: access, refresh_token: refresh, expires_in: ttl, scope })
+    Ok(IssuedToken {
+        access_token: access,
+        refresh_token: refresh,
+        expires_in: ttl,
+        scope,
+    })
 }
 
 /// What `serve --demo` prints.
@@ -360,9 +390,10 @@ pub fn demo_seed(conn: &mut Conn, ttl: i64) -> anyhow::Result<DemoInfo> {
                 },
             )?;
             let t = now();
-            for (first, last, gender, dob) in
-                [("Ada", "Lovelace", "Female", "1815-12-10"), ("Charles", "Babbage", "Male", "1791-12-26")]
-            {
+            for (first, last, gender, dob) in [
+                ("Ada", "Lovelace", "Female", "1815-12-10"),
+                ("Charles", "Babbage", "Male", "1791-12-26"),
+            ] {
                 Sql::new(
                     "INSERT INTO patients (practice_group_id, doctor, first_name, last_name, gender, \
                      date_of_birth, chart_id, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -385,8 +416,19 @@ pub fn demo_seed(conn: &mut Conn, ttl: i64) -> anyhow::Result<DemoInfo> {
         .bind(user)
         .load_i64(conn)?
         .context("demo user vanished")?;
-    let all_scopes = crate::api::auth::Scope::ALL.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(" ");
-    token_create(conn, DEMO_CLIENT_ID, user, &all_scopes, ttl, Some(DEMO_ACCESS_TOKEN))?;
+    let all_scopes = crate::api::auth::Scope::ALL
+        .iter()
+        .map(|s| s.as_str())
+        .collect::<Vec<_>>()
+        .join(" ");
+    token_create(
+        conn,
+        DEMO_CLIENT_ID,
+        user,
+        &all_scopes,
+        ttl,
+        Some(DEMO_ACCESS_TOKEN),
+    )?;
     Ok(DemoInfo {
         practice_id,
         doctor_username: "demo_doctor".into(),

@@ -41,15 +41,28 @@ impl Metrics {
         let mut registry = Registry::default();
         let requests = Family::<RequestLabels, Counter>::default();
         let latency = Family::<RequestLabels, Histogram>::new_with_constructor(|| {
-            Histogram::new(vec![0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5].into_iter())
+            Histogram::new(
+                vec![
+                    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
+                ]
+                .into_iter(),
+            )
         });
-        registry.register("chartd_http_requests", "HTTP requests answered", requests.clone());
+        registry.register(
+            "chartd_http_requests",
+            "HTTP requests answered",
+            requests.clone(),
+        );
         registry.register(
             "chartd_http_request_duration_seconds",
             "Time to answer HTTP requests",
             latency.clone(),
         );
-        Metrics { registry, requests, latency }
+        Metrics {
+            registry,
+            requests,
+            latency,
+        }
     }
 }
 
@@ -80,10 +93,15 @@ async fn healthz() -> HttpResponse {
 }
 
 async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
-    let ok = state.db.run(|conn| Ok(Sql::new("SELECT CAST(1 AS BIGINT)").load_i64(conn)?)).await;
+    let ok = state
+        .db
+        .run(|conn| Ok(Sql::new("SELECT CAST(1 AS BIGINT)").load_i64(conn)?))
+        .await;
     match ok {
         Ok(Some(1)) => Ok(HttpResponse::Ok().json(serde_json::json!({"status": "ready"}))),
-        _ => Err(ApiError::Unavailable("The database is not reachable.".into())),
+        _ => Err(ApiError::Unavailable(
+            "The database is not reachable.".into(),
+        )),
     }
 }
 
@@ -97,7 +115,9 @@ async fn metrics(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
 }
 
 async fn openapi(state: web::Data<AppState>) -> HttpResponse {
-    HttpResponse::Ok().content_type("application/json").body(state.openapi.clone())
+    HttpResponse::Ok()
+        .content_type("application/json")
+        .body(state.openapi.clone())
 }
 
 async fn not_found() -> Result<HttpResponse, ApiError> {
@@ -113,15 +133,31 @@ async fn observe(
     let state = req.app_data::<web::Data<AppState>>().cloned();
     let method = req.method().to_string();
     let mut res = next.call(req).await?;
-    let route = res.request().match_pattern().unwrap_or_else(|| "unmatched".into());
-    let labels = RequestLabels { method, route, status: res.status().as_u16() };
+    let route = res
+        .request()
+        .match_pattern()
+        .unwrap_or_else(|| "unmatched".into());
+    let labels = RequestLabels {
+        method,
+        route,
+        status: res.status().as_u16(),
+    };
     if let Some(state) = state {
         state.metrics.requests.get_or_create(&labels).inc();
-        state.metrics.latency.get_or_create(&labels).observe(started.elapsed().as_secs_f64());
+        state
+            .metrics
+            .latency
+            .get_or_create(&labels)
+            .observe(started.elapsed().as_secs_f64());
     }
-    let id = res.request().extensions().get::<tracing_actix_web::RequestId>().map(|r| r.to_string());
+    let id = res
+        .request()
+        .extensions()
+        .get::<tracing_actix_web::RequestId>()
+        .map(|r| r.to_string());
     if let Some(v) = id.and_then(|id| HeaderValue::from_str(&id).ok()) {
-        res.headers_mut().insert(HeaderName::from_static("x-request-id"), v);
+        res.headers_mut()
+            .insert(HeaderName::from_static("x-request-id"), v);
     }
     Ok(res)
 }
@@ -139,7 +175,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 
 /// Builds the HTTP server on a bound listener. SIGTERM and SIGINT stop it gracefully:
 /// it stops accepting, lets in-flight requests finish (up to 30 s), then returns.
-pub fn server(state: Arc<AppState>, listener: TcpListener, workers: usize) -> std::io::Result<Server> {
+pub fn server(
+    state: Arc<AppState>,
+    listener: TcpListener,
+    workers: usize,
+) -> std::io::Result<Server> {
     let data = web::Data::from(state);
     let server = HttpServer::new(move || {
         App::new()

@@ -141,7 +141,10 @@ impl ResponseError for ApiError {
                 }
                 body
             }
-            ApiError::Throttled { retry_after, detail } => {
+            ApiError::Throttled {
+                retry_after,
+                detail,
+            } => {
                 res.insert_header((header::RETRY_AFTER, retry_after.to_string()));
                 json!({ "detail": detail })
             }
@@ -166,9 +169,10 @@ impl From<diesel::result::Error> for ApiError {
             Error::DatabaseError(DatabaseErrorKind::ForeignKeyViolation, _) => {
                 ApiError::BadRequest("A referenced object does not exist.".into())
             }
-            Error::DatabaseError(DatabaseErrorKind::SerializationFailure, _) => {
-                ApiError::Conflict("The request conflicted with another; retry it.".into(), None)
-            }
+            Error::DatabaseError(DatabaseErrorKind::SerializationFailure, _) => ApiError::Conflict(
+                "The request conflicted with another; retry it.".into(),
+                None,
+            ),
             other => ApiError::Internal(anyhow::Error::new(other).context("database")),
         }
     }

@@ -15,7 +15,11 @@ use chartd::db::{migrate, Db, DbUrl};
 use chartd::settings::Settings;
 
 #[derive(Parser)]
-#[command(name = "chartd", version, about = "An EHR REST/JSON API server in the DrChrono v4 style")]
+#[command(
+    name = "chartd",
+    version,
+    about = "An EHR REST/JSON API server in the DrChrono v4 style"
+)]
 struct Cli {
     #[command(flatten)]
     settings: Settings,
@@ -169,30 +173,64 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             print!("{}", chartd::api::openapi::render(chartd::resources::ALL));
             Ok(())
         }
-        Command::Practice { action: PracticeCmd::Create { name } } => {
+        Command::Practice {
+            action: PracticeCmd::Create { name },
+        } => {
             let db = open_db(&settings)?;
             let id = admin::practice_create(&mut *db.get()?, &name)?;
             print(json!({"id": id}));
             Ok(())
         }
         Command::User {
-            action: UserCmd::Create { practice, username, password, role, doctor, first_name, last_name },
+            action:
+                UserCmd::Create {
+                    practice,
+                    username,
+                    password,
+                    role,
+                    doctor,
+                    first_name,
+                    last_name,
+                },
         } => {
             let db = open_db(&settings)?;
-            let user = NewUser { practice, username, password, role, doctor, first_name, last_name };
+            let user = NewUser {
+                practice,
+                username,
+                password,
+                role,
+                doctor,
+                first_name,
+                last_name,
+            };
             let (id, doctor) = admin::user_create(&mut *db.get()?, &user)?;
             print(json!({"id": id, "doctor": doctor}));
             Ok(())
         }
-        Command::Office { action: OfficeCmd::Create { practice, doctor, name, exam_rooms } } => {
+        Command::Office {
+            action:
+                OfficeCmd::Create {
+                    practice,
+                    doctor,
+                    name,
+                    exam_rooms,
+                },
+        } => {
             let db = open_db(&settings)?;
-            let (id, rooms) = admin::office_create(&mut *db.get()?, practice, doctor, &name, exam_rooms)?;
+            let (id, rooms) =
+                admin::office_create(&mut *db.get()?, practice, doctor, &name, exam_rooms)?;
             print(json!({"id": id, "exam_rooms": rooms}));
             Ok(())
         }
         Command::App {
             action:
-                AppCmd::Create { name, redirect_uri, rate_limit, iframe_patient_url, iframe_clinical_note_url },
+                AppCmd::Create {
+                    name,
+                    redirect_uri,
+                    rate_limit,
+                    iframe_patient_url,
+                    iframe_clinical_note_url,
+                },
         } => {
             let db = open_db(&settings)?;
             let app = NewApp {
@@ -207,9 +245,23 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             print(json!({"id": id, "client_id": client_id, "client_secret": secret}));
             Ok(())
         }
-        Command::Token { action: TokenCmd::Create { client_id, user, scope } } => {
+        Command::Token {
+            action:
+                TokenCmd::Create {
+                    client_id,
+                    user,
+                    scope,
+                },
+        } => {
             let db = open_db(&settings)?;
-            let t = admin::token_create(&mut *db.get()?, &client_id, user, &scope, settings.access_token_ttl, None)?;
+            let t = admin::token_create(
+                &mut *db.get()?,
+                &client_id,
+                user,
+                &scope,
+                settings.access_token_ttl,
+                None,
+            )?;
             print(serde_json::to_value(t)?);
             Ok(())
         }
@@ -226,8 +278,13 @@ fn serve(mut settings: Settings, demo: bool) -> anyhow::Result<()> {
         let info = admin::demo_seed(&mut *db.get()?, settings.access_token_ttl)?;
         print(json!({"demo": info, "url": settings.public_url()}));
     }
-    let listener = TcpListener::bind(&settings.bind).with_context(|| format!("could not bind {}", settings.bind))?;
-    let workers = settings.workers.unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2));
+    let listener = TcpListener::bind(&settings.bind)
+        .with_context(|| format!("could not bind {}", settings.bind))?;
+    let workers = settings.workers.unwrap_or_else(|| {
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(2)
+    });
     actix_web::rt::System::new().block_on(async move {
         let (audit, audit_task) = AuditSink::start(db.clone());
         let state = Arc::new(AppState::new(db, settings.clone(), audit));

@@ -8,11 +8,21 @@ use clap::Args;
 #[derive(Args, Clone, Debug)]
 pub struct Settings {
     /// `sqlite://PATH` or `postgres://...`.
-    #[arg(long = "database-url", env = "CHARTD_DATABASE_URL", default_value = "sqlite://chartd.db", global = true)]
+    #[arg(
+        long = "database-url",
+        env = "CHARTD_DATABASE_URL",
+        default_value = "sqlite://chartd.db",
+        global = true
+    )]
     pub database_url: String,
 
     /// Listen address.
-    #[arg(long, env = "CHARTD_BIND", default_value = "127.0.0.1:8000", global = true)]
+    #[arg(
+        long,
+        env = "CHARTD_BIND",
+        default_value = "127.0.0.1:8000",
+        global = true
+    )]
     pub bind: String,
 
     /// Absolute base for links and redirects; default http://{bind}.
@@ -20,39 +30,83 @@ pub struct Settings {
     pub public_url: Option<String>,
 
     /// Default hourly call limit per application.
-    #[arg(long = "rate-limit-per-hour", env = "CHARTD_RATE_LIMIT_PER_HOUR", default_value_t = 500, global = true)]
+    #[arg(
+        long = "rate-limit-per-hour",
+        env = "CHARTD_RATE_LIMIT_PER_HOUR",
+        default_value_t = 500,
+        global = true
+    )]
     pub rate_limit_per_hour: i64,
 
     /// Access token lifetime in seconds.
-    #[arg(long = "access-token-ttl", env = "CHARTD_ACCESS_TOKEN_TTL", default_value_t = 172_800, global = true)]
+    #[arg(
+        long = "access-token-ttl",
+        env = "CHARTD_ACCESS_TOKEN_TTL",
+        default_value_t = 172_800,
+        global = true
+    )]
     pub access_token_ttl: i64,
 
     /// Seconds an authorization code lives.
-    #[arg(long = "auth-code-ttl", env = "CHARTD_AUTH_CODE_TTL", default_value_t = 60, global = true)]
+    #[arg(
+        long = "auth-code-ttl",
+        env = "CHARTD_AUTH_CODE_TTL",
+        default_value_t = 60,
+        global = true
+    )]
     pub auth_code_ttl: i64,
 
     /// Redelivery offsets from the initial event.
-    #[arg(long = "webhook-retry-schedule", env = "CHARTD_WEBHOOK_RETRY_SCHEDULE", default_value = "1h,3h,7h", global = true)]
+    #[arg(
+        long = "webhook-retry-schedule",
+        env = "CHARTD_WEBHOOK_RETRY_SCHEDULE",
+        default_value = "1h,3h,7h",
+        global = true
+    )]
     pub webhook_retry_schedule: String,
 
     /// Per delivery attempt.
-    #[arg(long = "webhook-timeout", env = "CHARTD_WEBHOOK_TIMEOUT", default_value = "10s", global = true)]
+    #[arg(
+        long = "webhook-timeout",
+        env = "CHARTD_WEBHOOK_TIMEOUT",
+        default_value = "10s",
+        global = true
+    )]
     pub webhook_timeout: String,
 
     /// Allow callback URLs resolving to loopback/private/link-local addresses (true under --demo).
-    #[arg(long = "webhook-allow-private", env = "CHARTD_WEBHOOK_ALLOW_PRIVATE", global = true)]
+    #[arg(
+        long = "webhook-allow-private",
+        env = "CHARTD_WEBHOOK_ALLOW_PRIVATE",
+        global = true
+    )]
     pub webhook_allow_private: Option<bool>,
 
     /// Log filter (tracing-subscriber syntax).
-    #[arg(long = "log", env = "CHARTD_LOG", default_value = "info", global = true)]
+    #[arg(
+        long = "log",
+        env = "CHARTD_LOG",
+        default_value = "info",
+        global = true
+    )]
     pub log: String,
 
     /// Log format: `json` (structured, one object per line) or `text`.
-    #[arg(long = "log-format", env = "CHARTD_LOG_FORMAT", default_value = "json", global = true)]
+    #[arg(
+        long = "log-format",
+        env = "CHARTD_LOG_FORMAT",
+        default_value = "json",
+        global = true
+    )]
     pub log_format: String,
 
     /// Database connections per process.
-    #[arg(long = "db-pool-size", env = "CHARTD_DB_POOL_SIZE", default_value_t = 10, global = true)]
+    #[arg(
+        long = "db-pool-size",
+        env = "CHARTD_DB_POOL_SIZE",
+        default_value_t = 10,
+        global = true
+    )]
     pub db_pool_size: u32,
 
     /// HTTP worker threads (default: one per core).
@@ -79,7 +133,10 @@ pub fn parse_duration(s: &str) -> anyhow::Result<Duration> {
         Some('h') => (&s[..s.len() - 1], 3600),
         _ => (s, 1),
     };
-    let n: u64 = num.trim().parse().map_err(|_| anyhow::anyhow!("not a duration: {s:?}"))?;
+    let n: u64 = num
+        .trim()
+        .parse()
+        .map_err(|_| anyhow::anyhow!("not a duration: {s:?}"))?;
     Ok(Duration::from_secs(n * mult))
 }
 

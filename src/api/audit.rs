@@ -43,9 +43,7 @@ impl AuditEntry {
             action,
             resource,
             object_id,
-            object_ids: ids.map(|ids| {
-                ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",")
-            }),
+            object_ids: ids.map(|ids| ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",")),
             remote_addr: ctx.remote_addr.clone(),
             request_id: ctx.request_id.clone(),
         }

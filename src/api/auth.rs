@@ -162,8 +162,10 @@ impl Perm {
 
     /// The permissions object of a user with every permission (doctors get this).
     pub fn all_json() -> String {
-        let map: serde_json::Map<String, serde_json::Value> =
-            Perm::ALL.iter().map(|p| (p.key().to_string(), true.into())).collect();
+        let map: serde_json::Map<String, serde_json::Value> = Perm::ALL
+            .iter()
+            .map(|p| (p.key().to_string(), true.into()))
+            .collect();
         serde_json::Value::Object(map).to_string()
     }
 
@@ -260,7 +262,11 @@ pub fn new_token() -> String {
 }
 
 fn bearer(req: &HttpRequest) -> Option<String> {
-    let value = req.headers().get(actix_web::http::header::AUTHORIZATION)?.to_str().ok()?;
+    let value = req
+        .headers()
+        .get(actix_web::http::header::AUTHORIZATION)?
+        .to_str()
+        .ok()?;
     let (scheme, token) = value.split_once(' ')?;
     if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() {
         Some(token.trim().to_string())
@@ -305,7 +311,9 @@ pub async fn authenticate(state: &AppState, req: &HttpRequest) -> Result<AuthUse
         .await?;
     let invalid = || ApiError::Unauthorized("Invalid or expired token.".into());
     let row = row.ok_or_else(invalid)?;
-    let expired = row[3].as_timestamp().is_none_or(|t| t <= Utc::now().naive_utc());
+    let expired = row[3]
+        .as_timestamp()
+        .is_none_or(|t| t <= Utc::now().naive_utc());
     if expired || row[4].as_bool().unwrap_or(true) || row[9].as_bool().unwrap_or(true) {
         return Err(invalid());
     }

@@ -37,7 +37,9 @@ pub struct Body {
 impl Body {
     pub fn one(self) -> Result<Map<String, Value>, ApiError> {
         if self.many {
-            return Err(ApiError::BadRequest("Expected a JSON object, not a list.".into()));
+            return Err(ApiError::BadRequest(
+                "Expected a JSON object, not a list.".into(),
+            ));
         }
         Ok(self.items.into_iter().next().unwrap_or_default())
     }
@@ -86,17 +88,28 @@ pub async fn read(req: &HttpRequest, payload: web::Payload) -> Result<Body, ApiE
             for (k, v) in url::form_urlencoded::parse(&bytes) {
                 obj.insert(k.into_owned(), Value::String(v.into_owned()));
             }
-            Ok(Body { items: vec![obj], many: false, form: true, files: vec![] })
+            Ok(Body {
+                items: vec![obj],
+                many: false,
+                form: true,
+                files: vec![],
+            })
         }
         "application/json" | "" => {
             let bytes = read_all(payload, MAX_BODY).await?;
             if bytes.iter().all(u8::is_ascii_whitespace) {
-                return Ok(Body { items: vec![Map::new()], ..Body::default() });
+                return Ok(Body {
+                    items: vec![Map::new()],
+                    ..Body::default()
+                });
             }
             let value: Value = serde_json::from_slice(&bytes)
                 .map_err(|e| ApiError::BadRequest(format!("JSON parse error - {e}")))?;
             match value {
-                Value::Object(obj) => Ok(Body { items: vec![obj], ..Body::default() }),
+                Value::Object(obj) => Ok(Body {
+                    items: vec![obj],
+                    ..Body::default()
+                }),
                 Value::Array(list) => {
                     let mut items = Vec::with_capacity(list.len());
                     for (i, item) in list.into_iter().enumerate() {
@@ -109,7 +122,11 @@ pub async fn read(req: &HttpRequest, payload: web::Payload) -> Result<Body, ApiE
                             }
                         }
                     }
-                    Ok(Body { items, many: true, ..Body::default() })
+                    Ok(Body {
+                        items,
+                        many: true,
+                        ..Body::default()
+                    })
                 }
                 _ => Err(ApiError::BadRequest(
                     "Expected a JSON object or a list of objects.".into(),
@@ -137,8 +154,14 @@ async fn read_multipart(req: &HttpRequest, payload: web::Payload) -> Result<Body
             .and_then(|d| d.get_name())
             .map(str::to_string)
             .ok_or_else(|| ApiError::BadRequest("A multipart part has no name.".into()))?;
-        let filename = disposition.as_ref().and_then(|d| d.get_filename()).map(str::to_string);
-        let content_type = part.content_type().map(|m| m.to_string()).unwrap_or_default();
+        let filename = disposition
+            .as_ref()
+            .and_then(|d| d.get_filename())
+            .map(str::to_string);
+        let content_type = part
+            .content_type()
+            .map(|m| m.to_string())
+            .unwrap_or_default();
         let mut bytes = Vec::new();
         while let Some(chunk) = part.next().await {
             let chunk = chunk
@@ -150,14 +173,23 @@ async fn read_multipart(req: &HttpRequest, payload: web::Payload) -> Result<Body
             bytes.extend_from_slice(&chunk);
         }
         match filename {
-            Some(filename) => files.push(Upload { field: name, filename, content_type, bytes }),
+            Some(filename) => files.push(Upload {
+                field: name,
+                filename,
+                content_type,
+                bytes,
+            }),
             None => {
-                let text = String::from_utf8(bytes).map_err(|_| {
-                    ApiError::field(&name, "A form value must be UTF-8 text.")
-                })?;
+                let text = String::from_utf8(bytes)
+                    .map_err(|_| ApiError::field(&name, "A form value must be UTF-8 text."))?;
                 obj.insert(name, Value::String(text));
             }
         }
     }
-    Ok(Body { items: vec![obj], many: false, form: true, files })
+    Ok(Body {
+        items: vec![obj],
+        many: false,
+        form: true,
+        files,
+    })
 }

@@ -90,7 +90,11 @@ pub fn coerce(f: &Field, v: &Value, form: bool) -> Result<Val, String> {
             } else {
                 Err(format!(
                     "\"{s}\" is not a valid choice. Valid choices: {}.",
-                    values.iter().map(|c| format!("\"{c}\"")).collect::<Vec<_>>().join(", ")
+                    values
+                        .iter()
+                        .map(|c| format!("\"{c}\""))
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 ))
             }
         }
@@ -159,10 +163,13 @@ pub const DECIMAL_ERROR: &str = "A valid number is required.";
 
 pub fn parse_int(v: &Value) -> Result<i64, String> {
     match v {
-        Value::Number(n) => n.as_i64().ok_or_else(|| "A valid integer is required.".to_string()),
-        Value::String(s) => {
-            s.trim().parse::<i64>().map_err(|_| "A valid integer is required.".to_string())
-        }
+        Value::Number(n) => n
+            .as_i64()
+            .ok_or_else(|| "A valid integer is required.".to_string()),
+        Value::String(s) => s
+            .trim()
+            .parse::<i64>()
+            .map_err(|_| "A valid integer is required.".to_string()),
         _ => Err("A valid integer is required.".into()),
     }
 }
@@ -205,8 +212,12 @@ pub fn parse_time(s: &str) -> Result<String, String> {
 /// a zone, which is converted to UTC.
 pub fn parse_timestamp(s: &str) -> Result<NaiveDateTime, String> {
     let s = s.trim();
-    for fmt in ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"]
-    {
+    for fmt in [
+        "%Y-%m-%dT%H:%M:%S%.f",
+        "%Y-%m-%d %H:%M:%S%.f",
+        "%Y-%m-%dT%H:%M",
+        "%Y-%m-%d %H:%M",
+    ] {
         if let Ok(t) = NaiveDateTime::parse_from_str(s, fmt) {
             return Ok(t);
         }
@@ -230,9 +241,15 @@ pub fn parse_decimal(s: &str) -> Result<i64, String> {
         return Err(err());
     }
     if whole.len() > 13 {
-        return Err("Ensure that there are no more than 13 digits before the decimal point.".into());
+        return Err(
+            "Ensure that there are no more than 13 digits before the decimal point.".into(),
+        );
     }
-    let whole: i64 = if whole.is_empty() { 0 } else { whole.parse().map_err(|_| err())? };
+    let whole: i64 = if whole.is_empty() {
+        0
+    } else {
+        whole.parse().map_err(|_| err())?
+    };
     let mut cents_text: String = frac.chars().take(2).collect();
     while cents_text.len() < 2 {
         cents_text.push('0');

@@ -26,7 +26,10 @@ impl Params {
     }
 
     pub fn get(&self, key: &str) -> Option<&str> {
-        self.0.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
+        self.0
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
     }
 
     /// A boolean parameter; DRF treats a bare `?show_archived` (empty) as true.
@@ -34,8 +37,9 @@ impl Params {
         match self.get(key) {
             None => Ok(false),
             Some("") => Ok(true),
-            Some(v) => parse_bool_str(v)
-                .ok_or_else(|| ApiError::field(key, "Must be a valid boolean.")),
+            Some(v) => {
+                parse_bool_str(v).ok_or_else(|| ApiError::field(key, "Must be a valid boolean."))
+            }
         }
     }
 
@@ -45,7 +49,10 @@ impl Params {
             None | Some("") => Ok(None),
             Some(v) => match v.trim().parse::<i64>() {
                 Ok(n) if n >= 1 => Ok(Some(n)),
-                _ => Err(ApiError::field(key, "A valid positive integer is required.")),
+                _ => Err(ApiError::field(
+                    key,
+                    "A valid positive integer is required.",
+                )),
             },
         }
     }
@@ -65,9 +72,11 @@ impl Params {
 
 /// A date or a timestamp, as `since` accepts either.
 fn parse_instant(s: &str) -> Option<NaiveDateTime> {
-    fields::parse_timestamp(s)
-        .ok()
-        .or_else(|| fields::parse_date(s).ok().map(|d| d.and_time(NaiveTime::MIN)))
+    fields::parse_timestamp(s).ok().or_else(|| {
+        fields::parse_date(s)
+            .ok()
+            .map(|d| d.and_time(NaiveTime::MIN))
+    })
 }
 
 /// "YYYY-MM-DD/YYYY-MM-DD" → (start, end), inclusive.
@@ -81,7 +90,9 @@ pub fn parse_date_range(s: &str) -> Option<(NaiveDate, NaiveDate)> {
 pub fn apply(res: &Resource, params: &Params, sql: &mut Sql) -> Result<(), ApiError> {
     let mut errors = FieldErrors::default();
     for f in res.filters {
-        let Some(raw) = params.get(f.param) else { continue };
+        let Some(raw) = params.get(f.param) else {
+            continue;
+        };
         if raw.is_empty() && !matches!(f.kind, FilterKind::Flag) {
             continue;
         }
@@ -129,7 +140,10 @@ fn apply_one(res: &Resource, f: &Filter, raw: &str, sql: &mut Sql) -> Result<(),
                 return Err("Give between 1 and 100 ids.".into());
             }
             let marks = vec!["?"; ids.len()].join(", ");
-            sql.push(&format!(" AND {col} IN ({marks})"), ids.into_iter().map(Val::from));
+            sql.push(
+                &format!(" AND {col} IN ({marks})"),
+                ids.into_iter().map(Val::from),
+            );
         }
         FilterKind::OnDate => {
             let d = fields::parse_date(raw)?;
@@ -167,8 +181,14 @@ fn push_day_range(sql: &mut Sql, col: &str, timestamp: bool, a: NaiveDate, b: Na
     if timestamp {
         let start = a.and_time(NaiveTime::MIN);
         let end = (b + Duration::days(1)).and_time(NaiveTime::MIN);
-        sql.push(&format!(" AND {col} >= ? AND {col} < ?"), [start.into(), end.into()]);
+        sql.push(
+            &format!(" AND {col} >= ? AND {col} < ?"),
+            [start.into(), end.into()],
+        );
     } else {
-        sql.push(&format!(" AND {col} >= ? AND {col} <= ?"), [a.into(), b.into()]);
+        sql.push(
+            &format!(" AND {col} >= ? AND {col} <= ?"),
+            [a.into(), b.into()],
+        );
     }
 }

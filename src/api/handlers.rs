@@ -35,8 +35,11 @@ pub struct Output {
 
 impl Output {
     fn new(res: &'static Resource, verbose: bool) -> Output {
-        let fields: Vec<&'static Field> =
-            res.fields.iter().filter(|f| f.readable() && (verbose || !f.verbose)).collect();
+        let fields: Vec<&'static Field> = res
+            .fields
+            .iter()
+            .filter(|f| f.readable() && (verbose || !f.verbose))
+            .collect();
         let cols: Vec<String> = fields
             .iter()
             .map(|f| match f.sql {
@@ -64,11 +67,18 @@ impl Output {
 
 impl Compiled {
     pub fn new(res: &'static Resource) -> &'static Compiled {
-        let record_fields: Vec<&'static Field> =
-            res.fields.iter().filter(|f| f.writable() || f.name == "doctor").collect();
+        let record_fields: Vec<&'static Field> = res
+            .fields
+            .iter()
+            .filter(|f| f.writable() || f.name == "doctor")
+            .collect();
         let record_select = format!(
             "SELECT {} FROM {} t",
-            record_fields.iter().map(|f| format!("t.{}", f.name)).collect::<Vec<_>>().join(", "),
+            record_fields
+                .iter()
+                .map(|f| format!("t.{}", f.name))
+                .collect::<Vec<_>>()
+                .join(", "),
             res.path
         );
         Box::leak(Box::new(Compiled {
@@ -90,7 +100,10 @@ impl Compiled {
 
     /// ` WHERE` conditions limiting rows to what the caller may see.
     pub fn scope(&self, ctx: &Ctx, sql: &mut Sql) {
-        sql.push(" WHERE t.practice_group_id = ?", [Val::from(ctx.practice_group())]);
+        sql.push(
+            " WHERE t.practice_group_id = ?",
+            [Val::from(ctx.practice_group())],
+        );
         if let Some(doctor) = self.doctor_restriction(ctx) {
             sql.push(" AND t.doctor = ?", [Val::from(doctor)]);
         }
@@ -146,7 +159,9 @@ impl Compiled {
         sql.push(" AND t.id = ?", [Val::from(id)]);
         let tys: Vec<Ty> = self.record_fields.iter().map(|f| f.kind.ty()).collect();
         let row = sql.load_one(conn, &tys)?.ok_or(ApiError::NotFound)?;
-        Ok(Record(self.record_fields.iter().map(|f| f.name).zip(row).collect()))
+        Ok(Record(
+            self.record_fields.iter().map(|f| f.name).zip(row).collect(),
+        ))
     }
 
     /// Checks references, the sharing rule and the resource's own rules for one record.
@@ -171,12 +186,16 @@ impl Compiled {
             .bind(ctx.practice_group())
             .load_i64(conn)?;
             if found.is_none() {
-                errors.add(f.name, format!("Invalid pk \"{id}\" - object does not exist."));
+                errors.add(
+                    f.name,
+                    format!("Invalid pk \"{id}\" - object does not exist."),
+                );
             }
         }
-        if let (Some(own), Some(doctor)) =
-            (self.doctor_restriction(ctx), rec.get("doctor").and_then(Val::as_i64))
-        {
+        if let (Some(own), Some(doctor)) = (
+            self.doctor_restriction(ctx),
+            rec.get("doctor").and_then(Val::as_i64),
+        ) {
             if doctor != own && !errors.has("doctor") {
                 errors.add(
                     "doctor",
@@ -185,7 +204,9 @@ impl Compiled {
                 );
             }
         }
-        self.res.hooks.validate(ctx, conn, op, rec, current, &mut errors)?;
+        self.res
+            .hooks
+            .validate(ctx, conn, op, rec, current, &mut errors)?;
         Ok(errors)
     }
 
@@ -220,8 +241,11 @@ impl Compiled {
             binds.push(v.clone());
         }
         binds.push(Val::from(id));
-        let mut sql =
-            Sql::new(format!("UPDATE {} SET {} WHERE id = ?", self.res.path, sets.join(", ")));
+        let mut sql = Sql::new(format!(
+            "UPDATE {} SET {} WHERE id = ?",
+            self.res.path,
+            sets.join(", ")
+        ));
         sql.binds = binds;
         sql.execute(conn)?;
         Ok(())
@@ -233,7 +257,9 @@ pub fn now() -> chrono::NaiveDateTime {
 }
 
 fn json_response(status: StatusCode, body: Vec<u8>) -> HttpResponse {
-    HttpResponse::build(status).content_type("application/json").body(body)
+    HttpResponse::build(status)
+        .content_type("application/json")
+        .body(body)
 }
 
 fn check(c: &Compiled, ctx: &Ctx, write: bool) -> Result<(), ApiError> {
@@ -245,12 +271,23 @@ fn audit(c: &Compiled, ctx: &Ctx, op: Op, id: Option<i64>, ids: Option<&[i64]>) 
 }
 
 /// GET /api/{path}
-pub async fn list(c: &'static Compiled, ctx: Ctx, req: HttpRequest) -> Result<HttpResponse, ApiError> {
+pub async fn list(
+    c: &'static Compiled,
+    ctx: Ctx,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
     check(c, &ctx, false)?;
     let params = Params::parse(req.query_string());
     let res = c.res;
     let verbose = params.flag("verbose")?;
-    let page = Page::from_params(&params, if verbose { res.verbose_page_size } else { res.page_size })?;
+    let page = Page::from_params(
+        &params,
+        if verbose {
+            res.verbose_page_size
+        } else {
+            res.page_size
+        },
+    )?;
     let out = c.output(verbose);
     let mut sql = Sql::new(out.select.as_str());
     c.scope(&ctx, &mut sql);
@@ -262,11 +299,17 @@ pub async fn list(c: &'static Compiled, ctx: Ctx, req: HttpRequest) -> Result<Ht
     res.hooks.scope_list(&ctx, &params, &mut sql)?;
     page.finish_query(&mut sql);
     let tys = out.tys.clone();
-    let rows = ctx.state.db.run(move |conn| Ok(sql.load(conn, &tys)?)).await?;
+    let rows = ctx
+        .state
+        .db
+        .run(move |conn| Ok(sql.load(conn, &tys)?))
+        .await?;
     let (rows, links) = page.links(rows, |row| out.id_of(row).unwrap_or_default());
     if res.audited {
         let ids: Vec<i64> = rows.iter().filter_map(|r| out.id_of(r)).collect();
-        ctx.state.audit.send(audit(c, &ctx, Op::List, None, Some(&ids)));
+        ctx.state
+            .audit
+            .send(audit(c, &ctx, Op::List, None, Some(&ids)));
     }
     let base = ctx.url(&format!("/api/{}", res.path));
     let mut buf = Vec::with_capacity(64 + rows.len() * 512);
@@ -298,7 +341,9 @@ pub async fn retrieve(
         })
         .await?;
     if c.res.audited {
-        ctx.state.audit.send(audit(c, &ctx, Op::Retrieve, Some(id), None));
+        ctx.state
+            .audit
+            .send(audit(c, &ctx, Op::Retrieve, Some(id), None));
     }
     Ok(json_response(StatusCode::OK, body))
 }
@@ -314,7 +359,9 @@ pub async fn create(
     let body: Body = body::read(&req, payload).await?;
     let many = body.many;
     if many && body.items.is_empty() {
-        return Err(ApiError::BadRequest("Expected a non-empty list of objects.".into()));
+        return Err(ApiError::BadRequest(
+            "Expected a non-empty list of objects.".into(),
+        ));
     }
     let parsed: Vec<Result<Record, FieldErrors>> = body
         .items
@@ -387,7 +434,11 @@ pub async fn update(
     let form = body.form;
     let obj = body.one()?;
     let parsed = fields::parse_object(c.res, &obj, mode, form);
-    let op = if mode == Mode::Patch { Op::PartialUpdate } else { Op::Update };
+    let op = if mode == Mode::Patch {
+        Op::PartialUpdate
+    } else {
+        Op::Update
+    };
     let db = ctx.state.db.clone();
     db.write(move |conn| {
         // An object the caller cannot see is a 404 whatever the body says.
@@ -412,9 +463,12 @@ pub async fn destroy(c: &'static Compiled, ctx: Ctx, id: i64) -> Result<HttpResp
     let db = ctx.state.db.clone();
     db.write(move |conn| {
         let mut sql = if c.res.soft_delete {
-            Sql::new(format!("UPDATE {} AS t SET archived = ?, updated_at = ?", c.res.path))
-                .bind(true)
-                .bind(now())
+            Sql::new(format!(
+                "UPDATE {} AS t SET archived = ?, updated_at = ?",
+                c.res.path
+            ))
+            .bind(true)
+            .bind(now())
         } else {
             Sql::new(format!("DELETE FROM {} AS t", c.res.path))
         };
@@ -450,17 +504,20 @@ pub fn register(cfg: &mut web::ServiceConfig, res: &'static Resource) {
         coll = coll.route(web::get().to(move |ctx: Ctx, req: HttpRequest| list(c, ctx, req)));
     }
     if v.create {
-        coll = coll.route(web::post().to(move |ctx: Ctx, req: HttpRequest, p: web::Payload| {
-            create(c, ctx, req, p)
-        }));
+        coll = coll.route(
+            web::post()
+                .to(move |ctx: Ctx, req: HttpRequest, p: web::Payload| create(c, ctx, req, p)),
+        );
     }
     cfg.service(coll.default_service(web::to(method_not_allowed)));
 
     let mut item = web::resource(format!("/api/{}/{{id:\\d+}}", res.path));
     if v.retrieve {
-        item = item.route(web::get().to(move |ctx: Ctx, req: HttpRequest, id: web::Path<i64>| {
-            retrieve(c, ctx, req, id.into_inner())
-        }));
+        item = item.route(
+            web::get().to(move |ctx: Ctx, req: HttpRequest, id: web::Path<i64>| {
+                retrieve(c, ctx, req, id.into_inner())
+            }),
+        );
     }
     if v.update {
         item = item.route(web::put().to(

@@ -63,7 +63,10 @@ impl FromRequest for Ctx {
             Ok(Ctx {
                 user,
                 request_id: request_id(&req),
-                remote_addr: req.peer_addr().map(|a| a.ip().to_string()).unwrap_or_default(),
+                remote_addr: req
+                    .peer_addr()
+                    .map(|a| a.ip().to_string())
+                    .unwrap_or_default(),
                 state,
             })
         })

@@ -3,15 +3,17 @@
 //! cannot drift from the code. Served at /openapi.json; `chartd openapi` prints it for
 //! openapi/openapi.json, and a test keeps the two identical.
 
-use utoipa::openapi::path::{HttpMethod, Operation, OperationBuilder, ParameterBuilder, ParameterIn};
+use utoipa::openapi::path::{
+    HttpMethod, Operation, OperationBuilder, ParameterBuilder, ParameterIn,
+};
 use utoipa::openapi::request_body::RequestBodyBuilder;
 use utoipa::openapi::schema::{
     ArrayBuilder, KnownFormat, ObjectBuilder, Schema, SchemaFormat, SchemaType, Type,
 };
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme};
 use utoipa::openapi::{
-    ComponentsBuilder, ContentBuilder, InfoBuilder, OpenApi, OpenApiBuilder, Ref, RefOr,
-    Required, ResponseBuilder,
+    ComponentsBuilder, ContentBuilder, InfoBuilder, OpenApi, OpenApiBuilder, Ref, RefOr, Required,
+    ResponseBuilder,
 };
 
 use crate::api::resource::{Access, Field, Filter, FilterKind, JsonShape, Kind, Resource};
@@ -25,7 +27,9 @@ fn ty(t: Type) -> ObjectBuilder {
 /// The JSON schema of one key's value.
 pub fn kind_schema(kind: Kind) -> ObjectBuilder {
     match kind {
-        Kind::Int | Kind::Ref(_) => ty(Type::Integer).format(Some(SchemaFormat::KnownFormat(KnownFormat::Int64))),
+        Kind::Int | Kind::Ref(_) => {
+            ty(Type::Integer).format(Some(SchemaFormat::KnownFormat(KnownFormat::Int64)))
+        }
         Kind::Str => ty(Type::String),
         Kind::Bool => ty(Type::Boolean),
         Kind::Date => ty(Type::String).format(Some(SchemaFormat::KnownFormat(KnownFormat::Date))),
@@ -33,7 +37,9 @@ pub fn kind_schema(kind: Kind) -> ObjectBuilder {
         Kind::Timestamp => ty(Type::String).examples(["2014-02-24T15:32:19"]),
         Kind::Decimal => ty(Type::String)
             .pattern(Some(r"^-?\d+\.\d{2}$"))
-            .description(Some("Decimal; accepted as number or string, returned as a string with two places.")),
+            .description(Some(
+                "Decimal; accepted as number or string, returned as a string with two places.",
+            )),
         Kind::Choice(values) => ty(Type::String).enum_values(Some(values.iter().copied())),
         Kind::Json(JsonShape::Object) => ty(Type::Object),
         Kind::Json(_) => ty(Type::Array),
@@ -86,7 +92,9 @@ fn field_schema(f: &Field) -> RefOr<Schema> {
 
 /// The object schema of a resource, keys in declaration order.
 pub fn resource_schema(res: &Resource) -> Schema {
-    let mut b = ObjectBuilder::new().schema_type(Type::Object).description(Some(res.doc));
+    let mut b = ObjectBuilder::new()
+        .schema_type(Type::Object)
+        .description(Some(res.doc));
     for f in res.fields {
         b = b.property(f.name, field_schema(f));
         if f.access == Access::Required {
@@ -108,21 +116,39 @@ fn query(name: &str, schema: ObjectBuilder, doc: &str) -> utoipa::openapi::path:
 
 fn filter_param(res: &Resource, f: &Filter) -> utoipa::openapi::path::Parameter {
     let (schema, default_doc) = match f.kind {
-        FilterKind::Eq(kind) => (kind_schema(kind), format!("Only objects whose {} equals this.", f.param)),
-        FilterKind::IContains => (ty(Type::String), format!("Case-insensitive partial match on {}.", f.param)),
+        FilterKind::Eq(kind) => (
+            kind_schema(kind),
+            format!("Only objects whose {} equals this.", f.param),
+        ),
+        FilterKind::IContains => (
+            ty(Type::String),
+            format!("Case-insensitive partial match on {}.", f.param),
+        ),
         FilterKind::IntIn => (ty(Type::String), "Comma-separated ids.".to_string()),
-        FilterKind::OnDate => (kind_schema(Kind::Date), "Only objects on this date.".to_string()),
+        FilterKind::OnDate => (
+            kind_schema(Kind::Date),
+            "Only objects on this date.".to_string(),
+        ),
         FilterKind::DateRange { max_days } => (
             ty(Type::String).examples(["2014-02-24/2014-02-28"]),
             match max_days {
-                Some(d) => format!("Inclusive YYYY-MM-DD/YYYY-MM-DD; at most {d} days unless wholly in the past."),
+                Some(d) => format!(
+                    "Inclusive YYYY-MM-DD/YYYY-MM-DD; at most {d} days unless wholly in the past."
+                ),
                 None => "Inclusive YYYY-MM-DD/YYYY-MM-DD.".to_string(),
             },
         ),
-        FilterKind::Since => (ty(Type::String).examples(["2014-02-24T15:32:19"]), String::new()),
+        FilterKind::Since => (
+            ty(Type::String).examples(["2014-02-24T15:32:19"]),
+            String::new(),
+        ),
         FilterKind::Flag => (ty(Type::Boolean), String::new()),
     };
-    let doc = if f.doc.is_empty() { default_doc } else { f.doc.to_string() };
+    let doc = if f.doc.is_empty() {
+        default_doc
+    } else {
+        f.doc.to_string()
+    };
     let _ = res;
     query(f.param, schema, &doc)
 }
@@ -145,13 +171,28 @@ fn errors_ref() -> RefOr<Schema> {
 
 /// The responses every authenticated operation can give.
 pub fn with_common_errors(op: OperationBuilder) -> OperationBuilder {
-    op.response("401", response("Missing, invalid or expired token.", Some(errors_ref())))
-        .response("403", response("The token lacks a scope or the user a permission.", Some(errors_ref())))
-        .response("429", response("Hourly rate limit reached.", Some(errors_ref())))
+    op.response(
+        "401",
+        response("Missing, invalid or expired token.", Some(errors_ref())),
+    )
+    .response(
+        "403",
+        response(
+            "The token lacks a scope or the user a permission.",
+            Some(errors_ref()),
+        ),
+    )
+    .response(
+        "429",
+        response("Hourly rate limit reached.", Some(errors_ref())),
+    )
 }
 
 fn security(res: &Resource) -> SecurityRequirement {
-    SecurityRequirement::new("bearer", res.scopes.iter().map(|s| s.as_str()).collect::<Vec<_>>())
+    SecurityRequirement::new(
+        "bearer",
+        res.scopes.iter().map(|s| s.as_str()).collect::<Vec<_>>(),
+    )
 }
 
 fn operation(res: &Resource, action: &str, summary: String) -> OperationBuilder {
@@ -159,8 +200,16 @@ fn operation(res: &Resource, action: &str, summary: String) -> OperationBuilder 
     let scopes: Vec<&str> = res.scopes.iter().map(|s| s.as_str()).collect();
     let desc = format!(
         "Required scopes: {}. Required permissions: {}.",
-        if scopes.is_empty() { "none".into() } else { scopes.join(", ") },
-        if perms.is_empty() { "none".into() } else { perms.join(", ") },
+        if scopes.is_empty() {
+            "none".into()
+        } else {
+            scopes.join(", ")
+        },
+        if perms.is_empty() {
+            "none".into()
+        } else {
+            perms.join(", ")
+        },
     );
     with_common_errors(
         OperationBuilder::new()
@@ -195,7 +244,10 @@ fn body_of(schema: RefOr<Schema>, many: bool) -> utoipa::openapi::request_body::
     };
     RequestBodyBuilder::new()
         .content("application/json", json_content(json))
-        .content("application/x-www-form-urlencoded", json_content(schema.clone()))
+        .content(
+            "application/x-www-form-urlencoded",
+            json_content(schema.clone()),
+        )
         .content("multipart/form-data", json_content(schema))
         .required(Some(Required::True))
         .build()
@@ -207,69 +259,141 @@ pub fn add_resource(paths: &mut Paths, res: &'static Resource) {
     let coll = format!("/api/{}", res.path);
     let item = format!("/api/{}/{{id}}", res.path);
     let v = res.verbs;
-    let verbose_param = || query("verbose", ty(Type::Boolean), "Include the keys marked verbose-only (smaller pages).");
+    let verbose_param = || {
+        query(
+            "verbose",
+            ty(Type::Boolean),
+            "Include the keys marked verbose-only (smaller pages).",
+        )
+    };
     if v.list {
         let mut params = vec![
             query("page", ty(Type::Integer), "Page number (1-based)."),
-            query("page_size", ty(Type::Integer), &format!(
-                "Page size; default {}, at most {} ({} and {} with verbose=true).",
-                res.page_size.0, res.page_size.1, res.verbose_page_size.0, res.verbose_page_size.1
-            )),
-            query("after", ty(Type::Integer), "Keyset cursor: objects with a larger id (set in `next` links)."),
-            query("before", ty(Type::Integer), "Keyset cursor: objects with a smaller id (set in `previous` links)."),
+            query(
+                "page_size",
+                ty(Type::Integer),
+                &format!(
+                    "Page size; default {}, at most {} ({} and {} with verbose=true).",
+                    res.page_size.0,
+                    res.page_size.1,
+                    res.verbose_page_size.0,
+                    res.verbose_page_size.1
+                ),
+            ),
+            query(
+                "after",
+                ty(Type::Integer),
+                "Keyset cursor: objects with a larger id (set in `next` links).",
+            ),
+            query(
+                "before",
+                ty(Type::Integer),
+                "Keyset cursor: objects with a smaller id (set in `previous` links).",
+            ),
             verbose_param(),
         ];
         if res.hide_archived {
-            params.push(query("show_archived", ty(Type::Boolean), "Include archived objects."));
+            params.push(query(
+                "show_archived",
+                ty(Type::Boolean),
+                "Include archived objects.",
+            ));
         }
         params.extend(res.filters.iter().map(|f| filter_param(res, f)));
         let page = ObjectBuilder::new()
             .schema_type(Type::Object)
-            .property("next", ty(Type::String).schema_type(SchemaType::from_iter([Type::String, Type::Null])))
-            .property("previous", ty(Type::String).schema_type(SchemaType::from_iter([Type::String, Type::Null])))
+            .property(
+                "next",
+                ty(Type::String).schema_type(SchemaType::from_iter([Type::String, Type::Null])),
+            )
+            .property(
+                "previous",
+                ty(Type::String).schema_type(SchemaType::from_iter([Type::String, Type::Null])),
+            )
             .property("results", ArrayBuilder::new().items(schema.clone()))
             .required("next")
             .required("previous")
             .required("results");
         let op = operation(res, "list", format!("List {}", res.path))
             .parameters(Some(params))
-            .response("200", response("A page of objects.", Some(Schema::Object(page.build()).into())))
-            .response("400", response("A malformed filter value.", Some(errors_ref())));
+            .response(
+                "200",
+                response(
+                    "A page of objects.",
+                    Some(Schema::Object(page.build()).into()),
+                ),
+            )
+            .response(
+                "400",
+                response("A malformed filter value.", Some(errors_ref())),
+            );
         paths.add_path_operation(&coll, vec![HttpMethod::Get], op.build());
     }
     if v.create {
-        let op = operation(res, "create", format!("Create one {} (or a JSON list, all or none)", res.name))
-            .request_body(Some(body_of(schema.clone(), true)))
-            .response("201", response("The created object (or list).", Some(schema.clone())))
-            .response("400", response("Field errors (a list of them for a bulk create).", Some(errors_ref())));
+        let op = operation(
+            res,
+            "create",
+            format!("Create one {} (or a JSON list, all or none)", res.name),
+        )
+        .request_body(Some(body_of(schema.clone(), true)))
+        .response(
+            "201",
+            response("The created object (or list).", Some(schema.clone())),
+        )
+        .response(
+            "400",
+            response(
+                "Field errors (a list of them for a bulk create).",
+                Some(errors_ref()),
+            ),
+        );
         paths.add_path_operation(&coll, vec![HttpMethod::Post], op.build());
     }
-    let item_op = |action: &str, summary: String| operation(res, action, summary).parameter(id_param());
+    let item_op =
+        |action: &str, summary: String| operation(res, action, summary).parameter(id_param());
     if v.retrieve {
         let op = item_op("retrieve", format!("Retrieve one {}", res.name))
             .parameter(verbose_param())
             .response("200", response("The object.", Some(schema.clone())))
-            .response("404", response("No such object in your practice group.", Some(errors_ref())));
+            .response(
+                "404",
+                response("No such object in your practice group.", Some(errors_ref())),
+            );
         paths.add_path_operation(&item, vec![HttpMethod::Get], op.build());
     }
     let write_op = |op: OperationBuilder| -> Operation {
         op.response("204", response("Done.", None))
             .response("400", response("Field errors.", Some(errors_ref())))
-            .response("404", response("No such object in your practice group.", Some(errors_ref())))
+            .response(
+                "404",
+                response("No such object in your practice group.", Some(errors_ref())),
+            )
             .build()
     };
     if v.update {
-        let op = item_op("update", format!("Replace one {}", res.name)).request_body(Some(body_of(schema.clone(), false)));
+        let op = item_op("update", format!("Replace one {}", res.name))
+            .request_body(Some(body_of(schema.clone(), false)));
         paths.add_path_operation(&item, vec![HttpMethod::Put], write_op(op));
     }
     if v.partial_update {
-        let op = item_op("partial_update", format!("Change some keys of one {}", res.name))
-            .request_body(Some(body_of(schema.clone(), false)));
+        let op = item_op(
+            "partial_update",
+            format!("Change some keys of one {}", res.name),
+        )
+        .request_body(Some(body_of(schema.clone(), false)));
         paths.add_path_operation(&item, vec![HttpMethod::Patch], write_op(op));
     }
     if v.destroy {
-        let summary = if res.soft_delete { format!("Archive one {}", res.name) } else { format!("Delete one {}", res.name) };
-        paths.add_path_operation(&item, vec![HttpMethod::Delete], write_op(item_op("destroy", summary)));
+        let summary = if res.soft_delete {
+            format!("Archive one {}", res.name)
+        } else {
+            format!("Delete one {}", res.name)
+        };
+        paths.add_path_operation(
+            &item,
+            vec![HttpMethod::Delete],
+            write_op(item_op("destroy", summary)),
+        );
     }
     res.hooks.extra_openapi(res, paths);
 }
@@ -283,7 +407,10 @@ fn plain_get(id: &str, summary: &str, content_type: &str, schema: ObjectBuilder)
             "200",
             ResponseBuilder::new()
                 .description(summary)
-                .content(content_type, ContentBuilder::new().schema(Some(schema)).build())
+                .content(
+                    content_type,
+                    ContentBuilder::new().schema(Some(schema)).build(),
+                )
                 .build(),
         )
         .build()
@@ -299,19 +426,57 @@ pub fn document(resources: &[&'static Resource]) -> OpenApi {
         )
         .schema(
             "Error",
-            ObjectBuilder::new().schema_type(Type::Object).description(Some(
-                "Either {\"detail\": message} or, for validation errors, {field: [messages]} \
+            ObjectBuilder::new()
+                .schema_type(Type::Object)
+                .description(Some(
+                    "Either {\"detail\": message} or, for validation errors, {field: [messages]} \
                  (a list of such objects for a bulk create).",
-            )),
+                )),
         );
     for res in resources {
         components = components.schema(res.name, resource_schema(res));
         add_resource(&mut paths, res);
     }
-    paths.add_path_operation("/healthz", vec![HttpMethod::Get], plain_get("healthz", "The process is alive.", "application/json", ty(Type::Object)));
-    paths.add_path_operation("/readyz", vec![HttpMethod::Get], plain_get("readyz", "The database is reachable.", "application/json", ty(Type::Object)));
-    paths.add_path_operation("/metrics", vec![HttpMethod::Get], plain_get("metrics", "Prometheus metrics.", "text/plain", ty(Type::String)));
-    paths.add_path_operation("/openapi.json", vec![HttpMethod::Get], plain_get("openapi", "This document.", "application/json", ty(Type::Object)));
+    paths.add_path_operation(
+        "/healthz",
+        vec![HttpMethod::Get],
+        plain_get(
+            "healthz",
+            "The process is alive.",
+            "application/json",
+            ty(Type::Object),
+        ),
+    );
+    paths.add_path_operation(
+        "/readyz",
+        vec![HttpMethod::Get],
+        plain_get(
+            "readyz",
+            "The database is reachable.",
+            "application/json",
+            ty(Type::Object),
+        ),
+    );
+    paths.add_path_operation(
+        "/metrics",
+        vec![HttpMethod::Get],
+        plain_get(
+            "metrics",
+            "Prometheus metrics.",
+            "text/plain",
+            ty(Type::String),
+        ),
+    );
+    paths.add_path_operation(
+        "/openapi.json",
+        vec![HttpMethod::Get],
+        plain_get(
+            "openapi",
+            "This document.",
+            "application/json",
+            ty(Type::Object),
+        ),
+    );
     OpenApiBuilder::new()
         .info(
             InfoBuilder::new()

@@ -5,8 +5,8 @@
 //! it began (`before=ID`), so following links costs the same at any depth. A hand-built
 //! `page=N` without a cursor still works, by offset.
 
-use crate::api::filters::Params;
 use crate::api::fields::write_str;
+use crate::api::filters::Params;
 use crate::db::{Sql, Val};
 use crate::error::ApiError;
 
@@ -47,7 +47,11 @@ impl Page {
             (None, Some(b)) => Cursor::Before(b),
             (None, None) => Cursor::Offset,
         };
-        Ok(Page { number, size, cursor })
+        Ok(Page {
+            number,
+            size,
+            cursor,
+        })
     }
 
     /// Appends the cursor condition, ORDER BY and LIMIT (one extra row tells whether more
@@ -55,15 +59,20 @@ impl Page {
     pub fn finish_query(&self, sql: &mut Sql) {
         let limit = self.size + 1;
         match self.cursor {
-            Cursor::After(id) => {
-                sql.push(&format!(" AND t.id > ? ORDER BY t.id LIMIT {limit}"), [Val::from(id)])
-            }
-            Cursor::Before(id) => {
-                sql.push(&format!(" AND t.id < ? ORDER BY t.id DESC LIMIT {limit}"), [Val::from(id)])
-            }
+            Cursor::After(id) => sql.push(
+                &format!(" AND t.id > ? ORDER BY t.id LIMIT {limit}"),
+                [Val::from(id)],
+            ),
+            Cursor::Before(id) => sql.push(
+                &format!(" AND t.id < ? ORDER BY t.id DESC LIMIT {limit}"),
+                [Val::from(id)],
+            ),
             Cursor::Offset if self.number > 1 => {
                 let offset = (self.number - 1).saturating_mul(self.size);
-                sql.push(&format!(" ORDER BY t.id LIMIT {limit} OFFSET ?"), [Val::from(offset)])
+                sql.push(
+                    &format!(" ORDER BY t.id LIMIT {limit} OFFSET ?"),
+                    [Val::from(offset)],
+                )
             }
             Cursor::Offset => sql.push(&format!(" ORDER BY t.id LIMIT {limit}"), []),
         };

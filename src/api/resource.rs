@@ -163,8 +163,10 @@ impl Field {
         self
     }
     pub fn writable(&self) -> bool {
-        matches!(self.access, Access::Required | Access::Optional | Access::WriteOnly)
-            && self.sql.is_none()
+        matches!(
+            self.access,
+            Access::Required | Access::Optional | Access::WriteOnly
+        ) && self.sql.is_none()
             && !matches!(self.name, "id" | "created_at" | "updated_at")
     }
     pub fn readable(&self) -> bool {
@@ -202,17 +204,32 @@ pub struct Filter {
 
 impl Filter {
     pub const fn eq(param: &'static str, kind: Kind) -> Filter {
-        Filter { param, column: param, kind: FilterKind::Eq(kind), doc: "" }
+        Filter {
+            param,
+            column: param,
+            kind: FilterKind::Eq(kind),
+            doc: "",
+        }
     }
     pub const fn icontains(param: &'static str) -> Filter {
-        Filter { param, column: param, kind: FilterKind::IContains, doc: "" }
+        Filter {
+            param,
+            column: param,
+            kind: FilterKind::IContains,
+            doc: "",
+        }
     }
     pub const fn on(mut self, column: &'static str) -> Filter {
         self.column = column;
         self
     }
     pub const fn new(param: &'static str, column: &'static str, kind: FilterKind) -> Filter {
-        Filter { param, column, kind, doc: "" }
+        Filter {
+            param,
+            column,
+            kind,
+            doc: "",
+        }
     }
     /// `since`: updated at or after the timestamp.
     pub const fn since() -> Filter {
@@ -249,10 +266,20 @@ impl Verbs {
         partial_update: false,
         destroy: false,
     };
-    pub const READ_PATCH: Verbs = Verbs { partial_update: true, ..Verbs::READ };
-    pub const NO_DELETE: Verbs =
-        Verbs { create: true, update: true, partial_update: true, ..Verbs::READ };
-    pub const ALL: Verbs = Verbs { destroy: true, ..Verbs::NO_DELETE };
+    pub const READ_PATCH: Verbs = Verbs {
+        partial_update: true,
+        ..Verbs::READ
+    };
+    pub const NO_DELETE: Verbs = Verbs {
+        create: true,
+        update: true,
+        partial_update: true,
+        ..Verbs::READ
+    };
+    pub const ALL: Verbs = Verbs {
+        destroy: true,
+        ..Verbs::NO_DELETE
+    };
 }
 
 /// Who in a practice group sees an object ("Practice group access" in the reference).
@@ -405,6 +432,8 @@ impl Resource {
     }
 
     pub fn has_doctor_column(&self) -> bool {
-        self.fields.iter().any(|f| f.name == "doctor" && f.sql.is_none())
+        self.fields
+            .iter()
+            .any(|f| f.name == "doctor" && f.sql.is_none())
     }
 }

@@ -37,12 +37,17 @@ pub enum DbUrl {
 impl DbUrl {
     pub fn parse(url: &str) -> anyhow::Result<Self> {
         if let Some(path) = url.strip_prefix("sqlite://") {
-            anyhow::ensure!(!path.is_empty(), "CHARTD_DATABASE_URL: sqlite:// needs a file path");
+            anyhow::ensure!(
+                !path.is_empty(),
+                "CHARTD_DATABASE_URL: sqlite:// needs a file path"
+            );
             Ok(DbUrl::Sqlite(path.to_string()))
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             Ok(DbUrl::Postgres(url.to_string()))
         } else {
-            anyhow::bail!("CHARTD_DATABASE_URL must start with sqlite:// or postgres:// (got {url:?})")
+            anyhow::bail!(
+                "CHARTD_DATABASE_URL must start with sqlite:// or postgres:// (got {url:?})"
+            )
         }
     }
 
@@ -82,7 +87,8 @@ impl ManageConnection for Manager {
     }
 
     fn is_valid(&self, conn: &mut Conn) -> Result<(), r2d2::Error> {
-        conn.batch_execute("SELECT 1").map_err(r2d2::Error::QueryError)
+        conn.batch_execute("SELECT 1")
+            .map_err(r2d2::Error::QueryError)
     }
 
     fn has_broken(&self, conn: &mut Conn) -> bool {
@@ -93,7 +99,9 @@ impl ManageConnection for Manager {
         // Broken, or handed back mid-transaction: either way it must not be reused.
         match status {
             diesel::connection::TransactionManagerStatus::InError => true,
-            diesel::connection::TransactionManagerStatus::Valid(v) => v.transaction_depth().is_some(),
+            diesel::connection::TransactionManagerStatus::Valid(v) => {
+                v.transaction_depth().is_some()
+            }
         }
     }
 }
@@ -117,7 +125,10 @@ impl Db {
             .test_on_check_out(false)
             .connection_timeout(Duration::from_secs(30))
             .build(Manager { url: url.clone() })?;
-        Ok(Db { pool, url: url.clone() })
+        Ok(Db {
+            pool,
+            url: url.clone(),
+        })
     }
 
     /// A connection for blocking code (CLI, migrations, background jobs on a blocking thread).

@@ -140,7 +140,10 @@ pub struct Sql {
 
 impl Sql {
     pub fn new(text: impl Into<String>) -> Sql {
-        Sql { text: text.into(), binds: Vec::new() }
+        Sql {
+            text: text.into(),
+            binds: Vec::new(),
+        }
     }
 
     /// Appends text (which may contain `?`) and the values for its placeholders.

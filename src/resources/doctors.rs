@@ -17,21 +17,33 @@ pub static RESOURCE: Resource = Resource {
         Field::string("suffix").read_only(),
         Field::string("specialty").read_only(),
         Field::string("job_title").read_only(),
-        Field::string("country").read_only().default(Default::Str("US")).doc("Two-letter country code."),
+        Field::string("country")
+            .read_only()
+            .default(Default::Str("US"))
+            .doc("Two-letter country code."),
         Field::string("timezone").read_only(),
         Field::string("email").read_only(),
         Field::string("cell_phone").read_only(),
         Field::string("home_phone").read_only(),
         Field::string("office_phone").read_only(),
         Field::string("website").read_only(),
-        Field::string("npi_number").read_only().doc("Preferred over group_npi_number when both are set."),
+        Field::string("npi_number")
+            .read_only()
+            .doc("Preferred over group_npi_number when both are set."),
         Field::string("group_npi_number").read_only(),
-        Field::string("profile_picture").read_only().doc("URL of the doctor's profile picture."),
-        Field::int("practice_group").sql("t.practice_group_id").doc("The practice group's ID."),
+        Field::string("profile_picture")
+            .read_only()
+            .doc("URL of the doctor's profile picture."),
+        Field::int("practice_group")
+            .sql("t.practice_group_id")
+            .doc("The practice group's ID."),
         Field::string("practice_group_name")
             .sql("SELECT g.name FROM practice_groups g WHERE g.id = t.practice_group_id"),
         Field::boolean("is_account_suspended").read_only(),
     ],
-    filters: &[Filter::eq("id", Kind::Int).doc("Only the doctor with this ID."), Filter::since()],
+    filters: &[
+        Filter::eq("id", Kind::Int).doc("Only the doctor with this ID."),
+        Filter::since(),
+    ],
     ..Resource::DEFAULT
 };

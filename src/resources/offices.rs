@@ -29,24 +29,36 @@ pub static RESOURCE: Resource = Resource {
     fields: &[
         Field::id(),
         Field::string("name").read_only(),
-        Field::int("doctor").read_only().doc("ID of the doctor who owns the office."),
+        Field::int("doctor")
+            .read_only()
+            .doc("ID of the doctor who owns the office."),
         Field::string("address").read_only(),
         Field::string("city").read_only(),
-        Field::string("state").read_only().doc("Two-letter abbreviation."),
+        Field::string("state")
+            .read_only()
+            .doc("Two-letter abbreviation."),
         Field::string("zip_code").read_only(),
-        Field::string("country").read_only().doc("Two-letter country code."),
+        Field::string("country")
+            .read_only()
+            .doc("Two-letter country code."),
         Field::string("phone_number").read_only(),
         Field::string("fax_number").read_only(),
-        Field::time("start_time").read_only().doc("Truncated to the hour. Default 00:00:00."),
-        Field::time("end_time").read_only().doc("Truncated to the hour. Default 24:00:00."),
+        Field::time("start_time")
+            .read_only()
+            .doc("Truncated to the hour. Default 00:00:00."),
+        Field::time("end_time")
+            .read_only()
+            .doc("Truncated to the hour. Default 24:00:00."),
         Field::boolean("online_scheduling").doc("Default false."),
-        Field::objects("online_timeslots")
-            .verbose()
-            .doc("[{\"weekday\": 0-6 (Monday=0), \"start_time\": \"HH:MM\", \"end_time\": \"HH:MM\"}]"),
+        Field::objects("online_timeslots").verbose().doc(
+            "[{\"weekday\": 0-6 (Monday=0), \"start_time\": \"HH:MM\", \"end_time\": \"HH:MM\"}]",
+        ),
         Field::objects("exam_rooms")
             .read_only()
             .doc("[{\"index\": 1, \"name\": \"Exam 1\", \"online_scheduling\": true}]"),
-        Field::boolean("archived").read_only().doc("Soft-deleted; should not be used."),
+        Field::boolean("archived")
+            .read_only()
+            .doc("Soft-deleted; should not be used."),
     ],
     hooks: &OfficeHooks,
     ..Resource::DEFAULT
@@ -59,8 +71,15 @@ fn normalize_timeslots(raw: &str, errors: &mut FieldErrors) -> Option<String> {
     let slots: Vec<Value> = serde_json::from_str(raw).unwrap_or_default();
     let mut out = Vec::with_capacity(slots.len());
     for (i, s) in slots.iter().enumerate() {
-        let weekday = s.get("weekday").and_then(Value::as_i64).filter(|d| (0..=6).contains(d));
-        let time = |k: &str| s.get(k).and_then(Value::as_str).and_then(|t| parse_time(t).ok());
+        let weekday = s
+            .get("weekday")
+            .and_then(Value::as_i64)
+            .filter(|d| (0..=6).contains(d));
+        let time = |k: &str| {
+            s.get(k)
+                .and_then(Value::as_str)
+                .and_then(|t| parse_time(t).ok())
+        };
         match (weekday, time("start_time"), time("end_time")) {
             (Some(d), Some(a), Some(b)) if a < b => {
                 out.push(json!({"weekday": d, "start_time": a, "end_time": b}))
@@ -87,7 +106,11 @@ impl Hooks for OfficeHooks {
         _current: Option<&Record>,
         errors: &mut FieldErrors,
     ) -> Result<(), ApiError> {
-        if let Some(raw) = rec.get("online_timeslots").and_then(Val::as_str).map(str::to_string) {
+        if let Some(raw) = rec
+            .get("online_timeslots")
+            .and_then(Val::as_str)
+            .map(str::to_string)
+        {
             if let Some(clean) = normalize_timeslots(&raw, errors) {
                 rec.set("online_timeslots", Val::from(clean));
             }
@@ -99,21 +122,26 @@ impl Hooks for OfficeHooks {
         let c = Compiled::new(res);
         cfg.route(
             "/api/offices/{id:\\d+}/add_exam_room",
-            web::post().to(move |ctx: Ctx, req: HttpRequest, p: web::Payload, id: web::Path<i64>| {
-                add_exam_room(c, ctx, req, p, id.into_inner())
-            }),
+            web::post().to(
+                move |ctx: Ctx, req: HttpRequest, p: web::Payload, id: web::Path<i64>| {
+                    add_exam_room(c, ctx, req, p, id.into_inner())
+                },
+            ),
         );
     }
 
     fn extra_openapi(&self, res: &'static Resource, paths: &mut Paths) {
         use utoipa::openapi::path::{HttpMethod, OperationBuilder};
-        use utoipa::openapi::schema::{ObjectBuilder, Type};
         use utoipa::openapi::request_body::RequestBodyBuilder;
+        use utoipa::openapi::schema::{ObjectBuilder, Type};
         use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
         let input = ObjectBuilder::new()
             .schema_type(Type::Object)
             .property("name", ObjectBuilder::new().schema_type(Type::String))
-            .property("online_scheduling", ObjectBuilder::new().schema_type(Type::Boolean))
+            .property(
+                "online_scheduling",
+                ObjectBuilder::new().schema_type(Type::Boolean),
+            )
             .required("name");
         let op = crate::api::openapi::with_common_errors(
             OperationBuilder::new()
@@ -122,7 +150,10 @@ impl Hooks for OfficeHooks {
                 .tag(res.path)
                 .request_body(Some(
                     RequestBodyBuilder::new()
-                        .content("application/json", ContentBuilder::new().schema(Some(input)).build())
+                        .content(
+                            "application/json",
+                            ContentBuilder::new().schema(Some(input)).build(),
+                        )
                         .build(),
                 ))
                 .response(
@@ -131,7 +162,9 @@ impl Hooks for OfficeHooks {
                         .description("The office.")
                         .content(
                             "application/json",
-                            ContentBuilder::new().schema(Some(Ref::from_schema_name(res.name))).build(),
+                            ContentBuilder::new()
+                                .schema(Some(Ref::from_schema_name(res.name)))
+                                .build(),
                         )
                         .build(),
                 ),
@@ -184,10 +217,17 @@ async fn add_exam_room(
             let mut sql = Sql::new("SELECT t.exam_rooms FROM offices t");
             c.scope(&ctx, &mut sql);
             sql.push(" AND t.id = ?", [Val::from(id)]);
-            let row = sql.load_one(conn, &[crate::db::Ty::Text])?.ok_or(ApiError::NotFound)?;
+            let row = sql
+                .load_one(conn, &[crate::db::Ty::Text])?
+                .ok_or(ApiError::NotFound)?;
             let mut rooms: Vec<Value> =
                 serde_json::from_str(row[0].as_str().unwrap_or("[]")).unwrap_or_default();
-            let index = rooms.iter().filter_map(|r| r.get("index")?.as_i64()).max().unwrap_or(0) + 1;
+            let index = rooms
+                .iter()
+                .filter_map(|r| r.get("index")?.as_i64())
+                .max()
+                .unwrap_or(0)
+                + 1;
             rooms.push(json!({"index": index, "name": name, "online_scheduling": online}));
             let mut rec = Record::default();
             rec.set("exam_rooms", Val::from(Value::Array(rooms).to_string()));
@@ -195,5 +235,7 @@ async fn add_exam_room(
             c.fetch_json(conn, &ctx, id, true)
         })
         .await?;
-    Ok(HttpResponse::Ok().content_type("application/json").body(body))
+    Ok(HttpResponse::Ok()
+        .content_type("application/json")
+        .body(body))
 }

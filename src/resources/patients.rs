@@ -14,10 +14,18 @@ use crate::error::{ApiError, FieldErrors};
 
 pub const GENDERS: &[&str] = &["Male", "Female", "Other"];
 pub const ETHNICITIES: &[&str] = &["blank", "hispanic", "not_hispanic", "declined"];
-pub const RACES: &[&str] = &["blank", "indian", "asian", "black", "hawaiian", "white", "declined"];
+pub const RACES: &[&str] = &[
+    "blank", "indian", "asian", "black", "hawaiian", "white", "declined",
+];
 pub const STATUSES: &[&str] = &["A", "I", "D"];
-pub const PAYMENT_PROFILES: &[&str] =
-    &["", "Cash", "Insurance", "Insurance Out of Network", "Auto Accident", "Worker's Comp"];
+pub const PAYMENT_PROFILES: &[&str] = &[
+    "",
+    "Cash",
+    "Insurance",
+    "Insurance Out of Network",
+    "Auto Accident",
+    "Worker's Comp",
+];
 
 pub static RESOURCE: Resource = Resource {
     path: "patients",
@@ -30,7 +38,9 @@ pub static RESOURCE: Resource = Resource {
     audited: true,
     fields: &[
         Field::id(),
-        Field::reference("doctor", "doctors").required().doc("The patient's primary provider."),
+        Field::reference("doctor", "doctors")
+            .required()
+            .doc("The patient's primary provider."),
         Field::choice("gender", GENDERS).required(),
         Field::string("chart_id").doc("Set from the first and last names when absent."),
         Field::string("first_name"),
@@ -40,7 +50,9 @@ pub static RESOURCE: Resource = Resource {
         Field::date("date_of_birth").nullable(),
         Field::choice("ethnicity", ETHNICITIES),
         Field::choice("race", RACES),
-        Field::string("preferred_language").default(Default::Str("blank")).doc("ISO 639 alpha-3 code."),
+        Field::string("preferred_language")
+            .default(Default::Str("blank"))
+            .doc("ISO 639 alpha-3 code."),
         Field::choice("patient_status", STATUSES)
             .doc("\"A\" active, \"I\" inactive, \"D\" inactive-deceased. Default \"A\"."),
         Field::choice("patient_payment_profile", PAYMENT_PROFILES),
@@ -69,7 +81,9 @@ pub static RESOURCE: Resource = Resource {
         Field::string("responsible_party_relation"),
         Field::string("responsible_party_phone"),
         Field::string("responsible_party_email"),
-        Field::string("patient_photo").read_only().doc("URL of the patient's photo."),
+        Field::string("patient_photo")
+            .read_only()
+            .doc("URL of the patient's photo."),
         Field::date("patient_photo_date").nullable(),
         Field::object("primary_insurance").verbose(),
         Field::object("secondary_insurance").verbose(),
@@ -80,7 +94,9 @@ pub static RESOURCE: Resource = Resource {
         Field::objects("custom_demographics").verbose(),
         Field::objects("patient_flags_attached").verbose(),
         Field::objects("patient_flags").verbose().sql("'[]'"),
-        Field::ints("offices").sql("'[]'").doc("IDs of every office this patient has been to."),
+        Field::ints("offices")
+            .sql("'[]'")
+            .doc("IDs of every office this patient has been to."),
         Field::boolean("archived").read_only(),
         Field::timestamp("created_at").read_only(),
         Field::timestamp("updated_at").read_only(),
@@ -148,7 +164,11 @@ impl Hooks for PatientHooks {
 /// then a number made unique enough by the clock.
 fn chart_id_from(first: &str, last: &str) -> String {
     let letters = |s: &str, n: usize| -> String {
-        s.chars().filter(|c| c.is_ascii_alphabetic()).take(n).collect::<String>().to_uppercase()
+        s.chars()
+            .filter(|c| c.is_ascii_alphabetic())
+            .take(n)
+            .collect::<String>()
+            .to_uppercase()
     };
     let stamp = chrono::Utc::now().timestamp_micros() % 1_000_000;
     format!("{}{}{:06}", letters(last, 4), letters(first, 2), stamp)

@@ -20,8 +20,12 @@ pub static RESOURCE: Resource = Resource {
         Field::int("doctor")
             .read_only()
             .doc("For staff, their primary physician's ID; for doctors, their own."),
-        Field::boolean("is_doctor").read_only().doc("Mutually exclusive with is_staff."),
-        Field::boolean("is_staff").read_only().doc("Mutually exclusive with is_doctor."),
+        Field::boolean("is_doctor")
+            .read_only()
+            .doc("Mutually exclusive with is_staff."),
+        Field::boolean("is_staff")
+            .read_only()
+            .doc("Mutually exclusive with is_doctor."),
         Field::string("plan_type").read_only(),
         Field::int("practice_group").sql("t.practice_group_id"),
         Field::object("permissions").read_only().doc(
@@ -30,7 +34,10 @@ pub static RESOURCE: Resource = Resource {
              access_message_center.",
         ),
     ],
-    filters: &[Filter::eq("doctor", Kind::Int), Filter::eq("username", Kind::Str)],
+    filters: &[
+        Filter::eq("doctor", Kind::Int),
+        Filter::eq("username", Kind::Str),
+    ],
     hooks: &UserHooks,
     ..Resource::DEFAULT
 };
@@ -40,7 +47,9 @@ struct UserHooks;
 /// GET /api/users/current → 302 to the caller's own user.
 async fn current(ctx: Ctx) -> Result<HttpResponse, ApiError> {
     let location = ctx.url(&format!("/api/users/{}", ctx.user.user_id));
-    Ok(HttpResponse::Found().insert_header(("Location", location)).finish())
+    Ok(HttpResponse::Found()
+        .insert_header(("Location", location))
+        .finish())
 }
 
 impl Hooks for UserHooks {
@@ -54,9 +63,16 @@ impl Hooks for UserHooks {
         let op = crate::api::openapi::with_common_errors(
             OperationBuilder::new()
                 .operation_id(Some("users_current"))
-                .summary(Some("Redirect (302) to the authorizing user's /api/users/:id"))
+                .summary(Some(
+                    "Redirect (302) to the authorizing user's /api/users/:id",
+                ))
                 .tag("users")
-                .response("302", ResponseBuilder::new().description("Location: /api/users/:id").build()),
+                .response(
+                    "302",
+                    ResponseBuilder::new()
+                        .description("Location: /api/users/:id")
+                        .build(),
+                ),
         );
         paths.add_path_operation("/api/users/current", vec![HttpMethod::Get], op.build());
     }

@@ -68,10 +68,17 @@ fn fresh_database() -> (String, Option<tempfile::TempDir>, Option<(String, Strin
     match std::env::var("CHARTD_TEST_DATABASE_URL") {
         Ok(base) if !base.is_empty() => {
             let schema = format!("t_{}", unique());
-            let db = Db::connect(&DbUrl::parse(&base).unwrap(), 1).expect("connect to test PostgreSQL");
-            Sql::new(format!("CREATE SCHEMA {schema}")).execute(&mut db.get().unwrap()).unwrap();
+            let db =
+                Db::connect(&DbUrl::parse(&base).unwrap(), 1).expect("connect to test PostgreSQL");
+            Sql::new(format!("CREATE SCHEMA {schema}"))
+                .execute(&mut db.get().unwrap())
+                .unwrap();
             let sep = if base.contains('?') { '&' } else { '?' };
-            (format!("{base}{sep}options=-csearch_path%3D{schema}"), None, Some((base, schema)))
+            (
+                format!("{base}{sep}options=-csearch_path%3D{schema}"),
+                None,
+                Some((base, schema)),
+            )
         }
         _ => {
             let dir = tempfile::tempdir().unwrap();
@@ -98,8 +105,15 @@ pub fn seed_practice(db: &Db, name: &str, client_id: &str) -> Practice {
         },
     )
     .unwrap();
-    let token = admin::token_create(conn, client_id, user, ALL_SCOPES, 3600, None).unwrap().access_token;
-    Practice { id, user, doctor, token }
+    let token = admin::token_create(conn, client_id, user, ALL_SCOPES, 3600, None)
+        .unwrap()
+        .access_token;
+    Practice {
+        id,
+        user,
+        doctor,
+        token,
+    }
 }
 
 impl TestApp {
@@ -197,16 +211,20 @@ impl TestApp {
         self.send(Method::GET, path, Some(&self.token), None).await
     }
     pub async fn post(&self, path: &str, body: Value) -> (StatusCode, Value) {
-        self.send(Method::POST, path, Some(&self.token), Some(body)).await
+        self.send(Method::POST, path, Some(&self.token), Some(body))
+            .await
     }
     pub async fn put(&self, path: &str, body: Value) -> (StatusCode, Value) {
-        self.send(Method::PUT, path, Some(&self.token), Some(body)).await
+        self.send(Method::PUT, path, Some(&self.token), Some(body))
+            .await
     }
     pub async fn patch(&self, path: &str, body: Value) -> (StatusCode, Value) {
-        self.send(Method::PATCH, path, Some(&self.token), Some(body)).await
+        self.send(Method::PATCH, path, Some(&self.token), Some(body))
+            .await
     }
     pub async fn delete(&self, path: &str) -> (StatusCode, Value) {
-        self.send(Method::DELETE, path, Some(&self.token), None).await
+        self.send(Method::DELETE, path, Some(&self.token), None)
+            .await
     }
     pub async fn get_as(&self, token: &str, path: &str) -> (StatusCode, Value) {
         self.send(Method::GET, path, Some(token), None).await
@@ -231,14 +249,24 @@ impl TestApp {
             .unwrap();
         let status = res.status();
         let text = res.text().await.unwrap();
-        (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or(Value::String(text)),
+        )
     }
 
     /// Issues another token for a user of this app.
     pub fn token_for(&self, user: i64, scope: &str) -> String {
-        admin::token_create(&mut self.db.get().unwrap(), &self.client_id, user, scope, 3600, None)
-            .unwrap()
-            .access_token
+        admin::token_create(
+            &mut self.db.get().unwrap(),
+            &self.client_id,
+            user,
+            scope,
+            3600,
+            None,
+        )
+        .unwrap()
+        .access_token
     }
 
     /// Creates a user in practice `practice`; answers (user id, doctor id).
@@ -267,7 +295,11 @@ impl TestApp {
     pub fn count(&self, text: &str, binds: Vec<Val>) -> i64 {
         let mut sql = Sql::new(text);
         sql.binds = binds;
-        sql.load_one(&mut self.db.get().unwrap(), &[Ty::Int]).unwrap().unwrap()[0].as_i64().unwrap()
+        sql.load_one(&mut self.db.get().unwrap(), &[Ty::Int])
+            .unwrap()
+            .unwrap()[0]
+            .as_i64()
+            .unwrap()
     }
 
     /// Waits (up to 5 s) until `count` reaches at least `n`: read audit entries are batched.

@@ -20,34 +20,65 @@ async fn healthz_readyz_and_metrics_answer() {
     let res = app.client.get(app.url("/metrics")).send().await.unwrap();
     assert_eq!(res.status(), StatusCode::OK);
     let text = res.text().await.unwrap();
-    assert!(text.contains("chartd_http_requests_total{method=\"GET\",route=\"/api/doctors\",status=\"200\"} 1"), "{text}");
+    assert!(
+        text.contains(
+            "chartd_http_requests_total{method=\"GET\",route=\"/api/doctors\",status=\"200\"} 1"
+        ),
+        "{text}"
+    );
 }
 
 #[tokio::test]
 async fn responses_carry_a_request_id() {
     let app = TestApp::new().await;
-    let res = app.client.get(app.url("/api/doctors")).bearer_auth(&app.token).send().await.unwrap();
+    let res = app
+        .client
+        .get(app.url("/api/doctors"))
+        .bearer_auth(&app.token)
+        .send()
+        .await
+        .unwrap();
     assert!(!res.headers()["x-request-id"].to_str().unwrap().is_empty());
 }
 
 #[tokio::test]
 async fn served_openapi_document_is_the_checked_in_one() {
     let app = TestApp::new().await;
-    let res = app.client.get(app.url("/openapi.json")).send().await.unwrap();
+    let res = app
+        .client
+        .get(app.url("/openapi.json"))
+        .send()
+        .await
+        .unwrap();
     let served = res.text().await.unwrap();
-    let file = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/openapi/openapi.json"))
-        .expect("openapi/openapi.json exists");
+    let file =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/openapi/openapi.json"))
+            .expect("openapi/openapi.json exists");
     assert!(
         served == file,
         "openapi/openapi.json is stale: regenerate it with `cargo run -- openapi > openapi/openapi.json`"
     );
     let doc: Value = serde_json::from_str(&served).unwrap();
     assert!(doc["openapi"].as_str().unwrap().starts_with("3.1"));
-    for path in ["/api/patients", "/api/patients/{id}", "/api/doctors", "/api/users/current", "/api/offices/{id}/add_exam_room", "/api/user_groups"] {
+    for path in [
+        "/api/patients",
+        "/api/patients/{id}",
+        "/api/doctors",
+        "/api/users/current",
+        "/api/offices/{id}/add_exam_room",
+        "/api/user_groups",
+    ] {
         assert!(doc["paths"].get(path).is_some(), "{path} documented");
     }
-    assert!(doc["paths"]["/api/patients"]["get"]["parameters"].as_array().unwrap().iter().any(|p| p["name"] == "last_name"));
-    assert_eq!(doc["components"]["schemas"]["Patient"]["properties"]["id"]["readOnly"], true);
+    assert!(doc["paths"]["/api/patients"]["get"]["parameters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|p| p["name"] == "last_name"));
+    assert_eq!(
+        doc["components"]["schemas"]["Patient"]["properties"]["id"]["readOnly"],
+        true
+    );
 }
 
 fn chartd(db: &str, args: &[&str]) -> (bool, Value, String) {
@@ -58,7 +89,11 @@ fn chartd(db: &str, args: &[&str]) -> (bool, Value, String) {
         .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout).to_string();
     let value = serde_json::from_str(stdout.trim()).unwrap_or(Value::Null);
-    (out.status.success(), value, String::from_utf8_lossy(&out.stderr).to_string())
+    (
+        out.status.success(),
+        value,
+        String::from_utf8_lossy(&out.stderr).to_string(),
+    )
 }
 
 #[test]
@@ -72,32 +107,194 @@ fn the_command_line_creates_practices_users_offices_apps_and_tokens() {
     let (ok, practice, _) = chartd(&db, &["practice", "create", "--name", "CLI Clinic"]);
     assert!(ok);
     let p = practice["id"].as_i64().unwrap().to_string();
-    let (ok, doc, err) = chartd(&db, &["user", "create", "--practice", &p, "--username", "drcli", "--password", "longpassword", "--role", "doctor", "--first-name", "Ann"]);
+    let (ok, doc, err) = chartd(
+        &db,
+        &[
+            "user",
+            "create",
+            "--practice",
+            &p,
+            "--username",
+            "drcli",
+            "--password",
+            "longpassword",
+            "--role",
+            "doctor",
+            "--first-name",
+            "Ann",
+        ],
+    );
     assert!(ok, "{err}");
     let d = doc["doctor"].as_i64().unwrap().to_string();
-    let (ok, staff, _) = chartd(&db, &["user", "create", "--practice", &p, "--username", "staffcli", "--password", "longpassword", "--role", "staff", "--doctor", &d]);
+    let (ok, staff, _) = chartd(
+        &db,
+        &[
+            "user",
+            "create",
+            "--practice",
+            &p,
+            "--username",
+            "staffcli",
+            "--password",
+            "longpassword",
+            "--role",
+            "staff",
+            "--doctor",
+            &d,
+        ],
+    );
     assert!(ok);
     assert_eq!(staff["doctor"].as_i64().unwrap().to_string(), d);
-    let (ok, office, _) = chartd(&db, &["office", "create", "--practice", &p, "--doctor", &d, "--name", "Main", "--exam-rooms", "3"]);
+    let (ok, office, _) = chartd(
+        &db,
+        &[
+            "office",
+            "create",
+            "--practice",
+            &p,
+            "--doctor",
+            &d,
+            "--name",
+            "Main",
+            "--exam-rooms",
+            "3",
+        ],
+    );
     assert!(ok);
     assert_eq!(office["exam_rooms"].as_array().unwrap().len(), 3);
-    let (ok, app, _) = chartd(&db, &["app", "create", "--name", "X", "--redirect-uri", "https://x.example/cb", "--redirect-uri", "http://localhost/cb", "--rate-limit", "10"]);
+    let (ok, app, _) = chartd(
+        &db,
+        &[
+            "app",
+            "create",
+            "--name",
+            "X",
+            "--redirect-uri",
+            "https://x.example/cb",
+            "--redirect-uri",
+            "http://localhost/cb",
+            "--rate-limit",
+            "10",
+        ],
+    );
     assert!(ok);
     assert!(app["client_secret"].as_str().unwrap().len() >= 32);
-    let (ok, token, _) = chartd(&db, &["token", "create", "--client-id", app["client_id"].as_str().unwrap(), "--user", &doc["id"].to_string(), "--scope", "patients user"]);
+    let (ok, token, _) = chartd(
+        &db,
+        &[
+            "token",
+            "create",
+            "--client-id",
+            app["client_id"].as_str().unwrap(),
+            "--user",
+            &doc["id"].to_string(),
+            "--scope",
+            "patients user",
+        ],
+    );
     assert!(ok);
     assert_eq!(token["expires_in"], 172800);
     assert!(token["access_token"].as_str().unwrap().len() >= 32);
 
     // Errors: non-zero exit, a message naming the flag on stderr, nothing on stdout.
     for (args, flag) in [
-        (vec!["user", "create", "--practice", &p, "--username", "drcli", "--password", "longpassword", "--role", "doctor"], "--username"),
-        (vec!["user", "create", "--practice", &p, "--username", "s2", "--password", "longpassword", "--role", "staff"], "--doctor"),
-        (vec!["user", "create", "--practice", &p, "--username", "s3", "--password", "longpassword", "--role", "nurse"], "--role"),
-        (vec!["user", "create", "--practice", "999", "--username", "s4", "--password", "longpassword", "--role", "doctor"], "--practice"),
-        (vec!["app", "create", "--name", "Y", "--redirect-uri", "not a url"], "--redirect-uri"),
-        (vec!["token", "create", "--client-id", "nope", "--user", "1", "--scope", "patients"], "--client-id"),
-        (vec!["token", "create", "--client-id", app["client_id"].as_str().unwrap(), "--user", "1", "--scope", "patients everything"], "--scope"),
+        (
+            vec![
+                "user",
+                "create",
+                "--practice",
+                &p,
+                "--username",
+                "drcli",
+                "--password",
+                "longpassword",
+                "--role",
+                "doctor",
+            ],
+            "--username",
+        ),
+        (
+            vec![
+                "user",
+                "create",
+                "--practice",
+                &p,
+                "--username",
+                "s2",
+                "--password",
+                "longpassword",
+                "--role",
+                "staff",
+            ],
+            "--doctor",
+        ),
+        (
+            vec![
+                "user",
+                "create",
+                "--practice",
+                &p,
+                "--username",
+                "s3",
+                "--password",
+                "longpassword",
+                "--role",
+                "nurse",
+            ],
+            "--role",
+        ),
+        (
+            vec![
+                "user",
+                "create",
+                "--practice",
+                "999",
+                "--username",
+                "s4",
+                "--password",
+                "longpassword",
+                "--role",
+                "doctor",
+            ],
+            "--practice",
+        ),
+        (
+            vec![
+                "app",
+                "create",
+                "--name",
+                "Y",
+                "--redirect-uri",
+                "not a url",
+            ],
+            "--redirect-uri",
+        ),
+        (
+            vec![
+                "token",
+                "create",
+                "--client-id",
+                "nope",
+                "--user",
+                "1",
+                "--scope",
+                "patients",
+            ],
+            "--client-id",
+        ),
+        (
+            vec![
+                "token",
+                "create",
+                "--client-id",
+                app["client_id"].as_str().unwrap(),
+                "--user",
+                "1",
+                "--scope",
+                "patients everything",
+            ],
+            "--scope",
+        ),
     ] {
         let (ok, out, err) = chartd(&db, &args);
         assert!(!ok, "{args:?} should fail");
