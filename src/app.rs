@@ -142,6 +142,14 @@ async fn observe(
         route,
         status: res.status().as_u16(),
     };
+    // The access log line; the request's span adds request_id, path and client address.
+    tracing::info!(
+        method = %labels.method,
+        route = %labels.route,
+        status = labels.status,
+        duration_ms = started.elapsed().as_secs_f64() * 1000.0,
+        "request"
+    );
     if let Some(state) = state {
         state.metrics.requests.get_or_create(&labels).inc();
         state
