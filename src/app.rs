@@ -74,16 +74,24 @@ pub struct AppState {
     pub metrics: Metrics,
     /// The OpenAPI document, rendered once.
     pub openapi: String,
+    /// CHARTD_PUBLIC_URL without a trailing slash.
+    pub base_url: String,
+    pub files: crate::api::files::FileStore,
 }
 
 impl AppState {
     pub fn new(db: Db, settings: Settings, audit: AuditSink) -> AppState {
         AppState {
             db,
-            settings,
             audit,
             metrics: Metrics::new(),
             openapi: crate::api::openapi::render(crate::resources::ALL),
+            base_url: settings.public_url(),
+            files: crate::api::files::FileStore {
+                dir: std::path::PathBuf::from(&settings.files_dir),
+                max_bytes: settings.max_upload_bytes,
+            },
+            settings,
         }
     }
 }

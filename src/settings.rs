@@ -100,6 +100,19 @@ pub struct Settings {
     )]
     pub log_format: String,
 
+    /// Directory for uploaded files (created when needed).
+    #[arg(
+        long = "files-dir",
+        env = "CHARTD_FILES_DIR",
+        default_value = "files",
+        global = true
+    )]
+    pub files_dir: String,
+
+    /// Largest accepted upload, in bytes.
+    #[arg(long = "max-upload-bytes", env = "CHARTD_MAX_UPLOAD_BYTES", default_value_t = 16 * 1024 * 1024, global = true)]
+    pub max_upload_bytes: usize,
+
     /// Database connections per process.
     #[arg(
         long = "db-pool-size",

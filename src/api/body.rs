@@ -9,10 +9,10 @@ use serde_json::{Map, Value};
 
 use crate::error::ApiError;
 
-/// Largest JSON or form body.
-pub const MAX_BODY: usize = 2 * 1024 * 1024;
+/// Largest JSON or form body (JSON may carry base64 files).
+pub const MAX_BODY: usize = 24 * 1024 * 1024;
 /// Largest multipart body (files included).
-pub const MAX_MULTIPART: usize = 20 * 1024 * 1024;
+pub const MAX_MULTIPART: usize = 24 * 1024 * 1024;
 
 /// A file part of a multipart body.
 #[derive(Debug, Clone)]

@@ -19,15 +19,28 @@ pub enum Mode {
 /// Reads one object of a body. Read-only and unknown keys are ignored; required keys must be
 /// present on POST and PUT; absent optional keys take their default on POST and PUT.
 /// `form` is true for form-urlencoded and multipart bodies, whose values are all strings.
+/// `files` are the file keys already stored for this object (see `files::store_uploads`).
 pub fn parse_object(
     res: &Resource,
     obj: &Map<String, Value>,
+    files: &[(&'static str, String)],
     mode: Mode,
     form: bool,
 ) -> Result<Record, FieldErrors> {
     let mut rec = Record::default();
     let mut errors = FieldErrors::default();
     for f in res.fields.iter().filter(|f| f.writable()) {
+        if matches!(f.kind, Kind::File) {
+            match files.iter().find(|(name, _)| *name == f.name) {
+                Some((_, key)) => rec.set(f.name, Val::Text(Some(key.clone()))),
+                None if mode == Mode::Patch => {}
+                None if f.access == Access::Required => {
+                    errors.add(f.name, "No file was submitted.")
+                }
+                None => rec.set(f.name, Val::Text(Some(String::new()))),
+            }
+            continue;
+        }
         match obj.get(f.name) {
             Some(v) => match coerce(f, v, form) {
                 Ok(val) => rec.set(f.name, val),
@@ -75,6 +88,7 @@ pub fn coerce(f: &Field, v: &Value, form: bool) -> Result<Val, String> {
     }
     match f.kind {
         Kind::Int | Kind::Ref(_) => parse_int(v).map(|n| Val::Int(Some(n))),
+        Kind::File => Err("Expected a file (multipart) or a base64 string.".into()),
         Kind::Str => match v {
             Value::String(s) => Ok(Val::Text(Some(s.clone()))),
             Value::Number(n) => Ok(Val::Text(Some(n.to_string()))),
@@ -266,11 +280,14 @@ pub fn format_decimal(cents: i64) -> String {
     format!("{sign}{}.{:02}", abs / 100, abs % 100)
 }
 
-/// Writes one stored value as JSON in the reference's format.
-pub fn write_value(buf: &mut Vec<u8>, kind: Kind, v: &Val) {
+/// Writes one stored value as JSON in the reference's format. `base` (CHARTD_PUBLIC_URL)
+/// makes file paths absolute URLs.
+pub fn write_value(buf: &mut Vec<u8>, kind: Kind, v: &Val, base: &str) {
     use std::io::Write;
     match (kind, v) {
         (_, v) if v.is_null() => buf.extend_from_slice(b"null"),
+        (Kind::File, Val::Text(Some(path))) if path.is_empty() => buf.extend_from_slice(b"\"\""),
+        (Kind::File, Val::Text(Some(path))) => write_str(buf, &format!("{base}{path}")),
         (Kind::Decimal, Val::Int(Some(c))) => write_str(buf, &format_decimal(*c)),
         (_, Val::Int(Some(n))) => {
             let _ = write!(buf, "{n}");
@@ -297,7 +314,7 @@ pub fn write_str(buf: &mut Vec<u8>, s: &str) {
 }
 
 /// Writes an object from its output fields and the row read for them (same order).
-pub fn write_object(buf: &mut Vec<u8>, fields: &[&'static Field], row: &[Val]) {
+pub fn write_object(buf: &mut Vec<u8>, fields: &[&'static Field], row: &[Val], base: &str) {
     buf.push(b'{');
     for (i, (f, v)) in fields.iter().zip(row).enumerate() {
         if i > 0 {
@@ -305,7 +322,7 @@ pub fn write_object(buf: &mut Vec<u8>, fields: &[&'static Field], row: &[Val]) {
         }
         write_str(buf, f.name);
         buf.push(b':');
-        write_value(buf, f.kind, v);
+        write_value(buf, f.kind, v, base);
     }
     buf.push(b'}');
 }

@@ -9,6 +9,7 @@ use crate::api::audit::{self, AuditEntry};
 use crate::api::auth::check_access;
 use crate::api::body::{self, Body};
 use crate::api::fields::{self, Mode};
+use crate::api::files::{self, PendingFiles};
 use crate::api::filters::{self, Params};
 use crate::api::pagination::{self, Page};
 use crate::api::resource::{Field, Kind, Op, Record, Resource, Sharing};
@@ -42,9 +43,14 @@ impl Output {
             .collect();
         let cols: Vec<String> = fields
             .iter()
-            .map(|f| match f.sql {
-                Some(expr) => format!("({expr})"),
-                None => format!("t.{}", f.name),
+            .map(|f| match (f.sql, f.kind) {
+                (Some(expr), _) => format!("({expr})"),
+                // A file is answered as its download path (made absolute when written).
+                (None, Kind::File) => format!(
+                    "CASE WHEN t.{0} = '' THEN '' ELSE '/api/{1}/' || t.id || '/{0}' END",
+                    f.name, res.path
+                ),
+                (None, _) => format!("t.{}", f.name),
             })
             .collect();
         Output {
@@ -54,9 +60,9 @@ impl Output {
         }
     }
 
-    /// Writes one row as a JSON object.
-    pub fn write(&self, buf: &mut Vec<u8>, row: &[Val]) {
-        fields::write_object(buf, &self.fields, row);
+    /// Writes one row as a JSON object; `base` is CHARTD_PUBLIC_URL, for file URLs.
+    pub fn write(&self, buf: &mut Vec<u8>, row: &[Val], base: &str) {
+        fields::write_object(buf, &self.fields, row, base);
     }
 
     fn id_of(&self, row: &[Val]) -> Option<i64> {
@@ -107,6 +113,7 @@ impl Compiled {
         if let Some(doctor) = self.doctor_restriction(ctx) {
             sql.push(" AND t.doctor = ?", [Val::from(doctor)]);
         }
+        self.res.hooks.scope(ctx, sql);
     }
 
     /// The doctor the caller is limited to when the group does not share this resource.
@@ -148,7 +155,8 @@ impl Compiled {
     ) -> Result<Vec<u8>, ApiError> {
         let row = self.fetch(conn, ctx, &[id], verbose)?.remove(0);
         let mut buf = Vec::with_capacity(512);
-        self.output(verbose).write(&mut buf, &row);
+        self.output(verbose)
+            .write(&mut buf, &row, &ctx.state.base_url);
         Ok(buf)
     }
 
@@ -318,7 +326,7 @@ pub async fn list(
             if i > 0 {
                 buf.push(b',');
             }
-            out.write(buf, row);
+            out.write(buf, row, &ctx.state.base_url);
         }
     });
     Ok(json_response(StatusCode::OK, buf))
@@ -363,10 +371,16 @@ pub async fn create(
             "Expected a non-empty list of objects.".into(),
         ));
     }
+    let mut pending = PendingFiles::default();
+    let (form, uploads) = (body.form, body.files);
     let parsed: Vec<Result<Record, FieldErrors>> = body
         .items
-        .iter()
-        .map(|obj| fields::parse_object(c.res, obj, Mode::Create, body.form))
+        .into_iter()
+        .map(|mut obj| {
+            let stored =
+                files::store_uploads(c.res, &ctx.state.files, &mut obj, &uploads, &mut pending)?;
+            fields::parse_object(c.res, &obj, &stored, Mode::Create, form)
+        })
         .collect();
     let db = ctx.state.db.clone();
     let bytes = db
@@ -409,7 +423,7 @@ pub async fn create(
                 if i > 0 {
                     buf.push(b',');
                 }
-                out.write(&mut buf, row);
+                out.write(&mut buf, row, &ctx.state.base_url);
             }
             if many {
                 buf.push(b']');
@@ -417,6 +431,7 @@ pub async fn create(
             Ok(buf)
         })
         .await?;
+    pending.commit();
     Ok(json_response(StatusCode::CREATED, bytes))
 }
 
@@ -430,30 +445,52 @@ pub async fn update(
     mode: Mode,
 ) -> Result<HttpResponse, ApiError> {
     check(c, &ctx, true)?;
-    let body = body::read(&req, payload).await?;
-    let form = body.form;
-    let obj = body.one()?;
-    let parsed = fields::parse_object(c.res, &obj, mode, form);
+    let mut body = body::read(&req, payload).await?;
+    let (form, uploads) = (body.form, std::mem::take(&mut body.files));
+    let mut obj = body.one()?;
+    let mut pending = PendingFiles::default();
+    let parsed = files::store_uploads(c.res, &ctx.state.files, &mut obj, &uploads, &mut pending)
+        .and_then(|stored| fields::parse_object(c.res, &obj, &stored, mode, form));
     let op = if mode == Mode::Patch {
         Op::PartialUpdate
     } else {
         Op::Update
     };
-    let db = ctx.state.db.clone();
-    db.write(move |conn| {
-        // An object the caller cannot see is a 404 whatever the body says.
-        let current = c.load_record(conn, &ctx, id)?;
-        let mut rec = parsed.map_err(ApiError::Validation)?;
-        let errors = c.validate(&ctx, conn, op, &mut rec, Some(&current))?;
-        errors.into_result()?;
-        c.update_row(conn, id, &rec)?;
-        c.res.hooks.after_write(&ctx, conn, op, id)?;
-        if c.res.audited {
-            audit::insert(conn, &[audit(c, &ctx, op, Some(id), None)])?;
-        }
-        Ok(())
-    })
-    .await?;
+    let state = ctx.state.clone();
+    let replaced = state
+        .db
+        .write(move |conn| {
+            // An object the caller cannot see is a 404 whatever the body says.
+            let current = c.load_record(conn, &ctx, id)?;
+            let mut rec = parsed.map_err(ApiError::Validation)?;
+            let errors = c.validate(&ctx, conn, op, &mut rec, Some(&current))?;
+            errors.into_result()?;
+            c.update_row(conn, id, &rec)?;
+            c.res.hooks.after_write(&ctx, conn, op, id)?;
+            if c.res.audited {
+                audit::insert(conn, &[audit(c, &ctx, op, Some(id), None)])?;
+            }
+            // Files this write replaced; removed once it has committed.
+            let replaced: Vec<String> = c
+                .res
+                .fields
+                .iter()
+                .filter(|f| matches!(f.kind, Kind::File) && rec.has(f.name))
+                .filter_map(|f| {
+                    current
+                        .get(f.name)
+                        .and_then(Val::as_str)
+                        .map(str::to_string)
+                })
+                .filter(|old| !old.is_empty())
+                .collect();
+            Ok(replaced)
+        })
+        .await?;
+    pending.commit();
+    for key in replaced {
+        state.files.remove(&key);
+    }
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -498,6 +535,7 @@ pub fn register(cfg: &mut web::ServiceConfig, res: &'static Resource) {
     let c = Compiled::new(res);
     let v = res.verbs;
     res.hooks.extra_routes(res, cfg);
+    files::register(cfg, c);
 
     let mut coll = web::resource(format!("/api/{}", res.path));
     if v.list {

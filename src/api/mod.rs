@@ -5,6 +5,7 @@ pub mod audit;
 pub mod auth;
 pub mod body;
 pub mod fields;
+pub mod files;
 pub mod filters;
 pub mod handlers;
 pub mod openapi;

@@ -31,6 +31,9 @@ pub fn kind_schema(kind: Kind) -> ObjectBuilder {
             ty(Type::Integer).format(Some(SchemaFormat::KnownFormat(KnownFormat::Int64)))
         }
         Kind::Str => ty(Type::String),
+        Kind::File => ty(Type::String)
+            .format(Some(SchemaFormat::Custom("uri".into())))
+            .description(Some("Uploaded as a multipart/form-data file (or base64 in JSON); answered as a URL that needs the same authorization as the object.")),
         Kind::Bool => ty(Type::Boolean),
         Kind::Date => ty(Type::String).format(Some(SchemaFormat::KnownFormat(KnownFormat::Date))),
         Kind::TimeOfDay => ty(Type::String).examples(["09:00:00"]),

@@ -38,6 +38,9 @@ pub enum Kind {
     Ref(&'static str),
     /// Nested JSON stored as text: an object, or an array of some shape.
     Json(JsonShape),
+    /// An uploaded file (multipart, or base64 in JSON), answered as an absolute URL that needs
+    /// the object's own authorization. Stored as a key under CHARTD_FILES_DIR ("" when none).
+    File,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -52,7 +55,7 @@ impl Kind {
     pub fn ty(self) -> Ty {
         match self {
             Kind::Int | Kind::Decimal | Kind::Ref(_) => Ty::Int,
-            Kind::Str | Kind::Choice(_) | Kind::Json(_) | Kind::TimeOfDay => Ty::Text,
+            Kind::Str | Kind::Choice(_) | Kind::Json(_) | Kind::TimeOfDay | Kind::File => Ty::Text,
             Kind::Bool => Ty::Bool,
             Kind::Date => Ty::Date,
             Kind::Timestamp => Ty::Timestamp,
@@ -118,6 +121,7 @@ impl Field {
         time => Kind::TimeOfDay, timestamp => Kind::Timestamp, decimal => Kind::Decimal,
         object => Kind::Json(JsonShape::Object), objects => Kind::Json(JsonShape::ObjectList),
         ints => Kind::Json(JsonShape::IntList), strings => Kind::Json(JsonShape::StrList),
+        file => Kind::File,
     }
     pub const fn choice(name: &'static str, values: &'static [&'static str]) -> Field {
         Field::new(name, Kind::Choice(values))
@@ -362,6 +366,10 @@ pub trait Hooks: Sync {
     fn after_write(&self, _ctx: &Ctx, _conn: &mut Conn, _op: Op, _id: i64) -> Result<(), ApiError> {
         Ok(())
     }
+
+    /// Adds conditions to every query that reads or writes this resource's objects, after the
+    /// practice-group scope (e.g. "only what the calling app created").
+    fn scope(&self, _ctx: &Ctx, _sql: &mut crate::db::Sql) {}
 
     /// Adds resource-specific conditions to a list query (for `Flag` filters and the like).
     fn scope_list(

@@ -81,10 +81,10 @@ pub static RESOURCE: Resource = Resource {
         Field::string("responsible_party_relation"),
         Field::string("responsible_party_phone"),
         Field::string("responsible_party_email"),
-        Field::string("patient_photo")
-            .read_only()
-            .doc("URL of the patient's photo."),
-        Field::date("patient_photo_date").nullable(),
+        Field::file("patient_photo"),
+        Field::date("patient_photo_date")
+            .nullable()
+            .doc("Cannot be passed without patient_photo."),
         Field::object("primary_insurance").verbose(),
         Field::object("secondary_insurance").verbose(),
         Field::object("tertiary_insurance").verbose(),
@@ -129,8 +129,20 @@ impl Hooks for PatientHooks {
         _op: Op,
         rec: &mut Record,
         current: Option<&Record>,
-        _errors: &mut FieldErrors,
+        errors: &mut FieldErrors,
     ) -> Result<(), ApiError> {
+        let photo_date = rec.get("patient_photo_date").is_some_and(|v| !v.is_null());
+        if photo_date
+            && !rec
+                .get("patient_photo")
+                .and_then(Val::as_str)
+                .is_some_and(|p| !p.is_empty())
+        {
+            errors.add(
+                "patient_photo_date",
+                "Cannot be passed without patient_photo.",
+            );
+        }
         // chart_id: "Automatically set using first & last names if absent".
         let value = |k: &str| {
             rec.get(k)

@@ -310,7 +310,7 @@ async fn create_answers_201_with_the_object_and_ignores_read_only_keys() {
             "/api/patients",
             app.patient_body(json!({
                 "id": 999, "archived": true, "created_at": "2001-01-01T00:00:00",
-                "patient_photo": "http://evil.example/x.png", "offices": [1, 2],
+                "offices": [1, 2],
                 "date_of_birth": "1990-02-03"
             })),
         )
@@ -529,7 +529,7 @@ async fn malformed_bodies_get_a_clear_4xx_and_write_nothing() {
         assert_eq!(status, want, "{body}: {answer}");
         assert!(answer.get(key).is_some(), "{body} names {key}: {answer}");
     }
-    let huge = format!("{{\"first_name\": \"{}\"}}", "x".repeat(3 * 1024 * 1024));
+    let huge = format!("{{\"first_name\": \"{}\"}}", "x".repeat(25 * 1024 * 1024));
     let (status, _) = app
         .send_raw(Method::POST, "/api/patients", "application/json", huge)
         .await;
@@ -766,4 +766,187 @@ async fn trailing_slashes_are_accepted() {
     assert_eq!(status, StatusCode::OK);
     let (status, _) = app.get(&format!("/api/doctors/{}/", app.a.doctor)).await;
     assert_eq!(status, StatusCode::OK);
+}
+
+fn files_on_disk(app: &TestApp) -> usize {
+    fn walk(p: &std::path::Path) -> usize {
+        std::fs::read_dir(p)
+            .map(|rd| {
+                rd.flatten()
+                    .map(|e| {
+                        if e.path().is_dir() {
+                            walk(&e.path())
+                        } else {
+                            1
+                        }
+                    })
+                    .sum()
+            })
+            .unwrap_or(0)
+    }
+    walk(&app.files_dir)
+}
+
+const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x02\0\0\0";
+
+#[tokio::test]
+async fn file_keys_upload_as_multipart_and_download_with_the_objects_authorization() {
+    let app = TestApp::new().await;
+    let form = reqwest::multipart::Form::new()
+        .text("doctor", app.a.doctor.to_string())
+        .text("gender", "Female")
+        .text("patient_photo_date", "2024-03-01")
+        .part(
+            "patient_photo",
+            reqwest::multipart::Part::bytes(PNG.to_vec())
+                .file_name("face.png")
+                .mime_str("image/png")
+                .unwrap(),
+        );
+    let res = app
+        .client
+        .post(app.url("/api/patients"))
+        .bearer_auth(&app.token)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let p: Value = res.json().await.unwrap();
+    let url = p["patient_photo"].as_str().unwrap().to_string();
+    assert_eq!(
+        url,
+        format!("{}/api/patients/{}/patient_photo", app.address, p["id"])
+    );
+    assert_eq!(p["patient_photo_date"], "2024-03-01");
+
+    let res = app
+        .client
+        .get(&url)
+        .bearer_auth(&app.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(res.headers()["content-type"], "image/png");
+    assert_eq!(res.bytes().await.unwrap().as_ref(), PNG);
+    let res = app
+        .client
+        .get(&url)
+        .bearer_auth(&app.b.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        res.status(),
+        StatusCode::NOT_FOUND,
+        "another practice cannot download it"
+    );
+    let res = app.client.get(&url).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(files_on_disk(&app), 1);
+
+    // Replacing the file (base64 in JSON) removes the old one.
+    use base64::Engine;
+    let b64 = base64::engine::general_purpose::STANDARD.encode(PNG);
+    let (status, err) = app
+        .patch(
+            &format!("/api/patients/{}", p["id"]),
+            json!({"patient_photo": format!("data:image/png;base64,{b64}")}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT, "{err}");
+    assert_eq!(files_on_disk(&app), 1);
+    let res = app
+        .client
+        .get(&url)
+        .bearer_auth(&app.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.bytes().await.unwrap().as_ref(), PNG);
+}
+
+#[tokio::test]
+async fn a_failed_upload_leaves_nothing_on_disk() {
+    let app = TestApp::new().await;
+    // A bad type is refused, naming the key.
+    let form = reqwest::multipart::Form::new()
+        .text("doctor", app.a.doctor.to_string())
+        .text("gender", "Female")
+        .part(
+            "patient_photo",
+            reqwest::multipart::Part::bytes(b"MZ".to_vec()).file_name("virus.exe"),
+        );
+    let res = app
+        .client
+        .post(app.url("/api/patients"))
+        .bearer_auth(&app.token)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    let body: Value = res.json().await.unwrap();
+    assert!(
+        body["patient_photo"][0]
+            .as_str()
+            .unwrap()
+            .contains("Unsupported file type"),
+        "{body}"
+    );
+
+    // A good file in a request that fails validation is removed again.
+    let form = reqwest::multipart::Form::new()
+        .text("doctor", app.a.doctor.to_string())
+        .text("gender", "Robot")
+        .part(
+            "patient_photo",
+            reqwest::multipart::Part::bytes(PNG.to_vec()).file_name("face.png"),
+        );
+    let res = app
+        .client
+        .post(app.url("/api/patients"))
+        .bearer_auth(&app.token)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    // ...and so is one whose request fails inside the transaction (unknown doctor).
+    let form = reqwest::multipart::Form::new()
+        .text("doctor", app.b.doctor.to_string())
+        .text("gender", "Male")
+        .part(
+            "patient_photo",
+            reqwest::multipart::Part::bytes(PNG.to_vec()).file_name("face.png"),
+        );
+    let res = app
+        .client
+        .post(app.url("/api/patients"))
+        .bearer_auth(&app.token)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(files_on_disk(&app), 0);
+    assert_eq!(app.count("SELECT COUNT(*) FROM patients", vec![]), 0);
+
+    let (status, body) = app
+        .post(
+            "/api/patients",
+            app.patient_body(json!({"patient_photo_date": "2024-01-01"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(body["patient_photo_date"].is_array());
+    let (status, body) = app
+        .post(
+            "/api/patients",
+            app.patient_body(json!({"patient_photo": "%%%not base64"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(body["patient_photo"].is_array());
 }

@@ -36,6 +36,7 @@ pub struct TestApp {
     pub b: Practice,
     pub client_id: String,
     pub token: String,
+    pub files_dir: std::path::PathBuf,
     handle: actix_web::dev::ServerHandle,
     _dir: Option<tempfile::TempDir>,
     pg_schema: Option<(String, String)>,
@@ -64,7 +65,7 @@ fn unique() -> String {
 }
 
 /// A database for one test: (url, temp dir to keep, PostgreSQL (base url, schema) to drop).
-fn fresh_database() -> (String, Option<tempfile::TempDir>, Option<(String, String)>) {
+fn fresh_database_and_dir() -> (String, Option<tempfile::TempDir>, Option<(String, String)>) {
     match std::env::var("CHARTD_TEST_DATABASE_URL") {
         Ok(base) if !base.is_empty() => {
             let schema = format!("t_{}", unique());
@@ -80,11 +81,7 @@ fn fresh_database() -> (String, Option<tempfile::TempDir>, Option<(String, Strin
                 Some((base, schema)),
             )
         }
-        _ => {
-            let dir = tempfile::tempdir().unwrap();
-            let url = format!("sqlite://{}", dir.path().join("chartd.db").display());
-            (url, Some(dir), None)
-        }
+        _ => ("sqlite://{dir}/chartd.db".to_string(), None, None),
     }
 }
 
@@ -122,8 +119,11 @@ impl TestApp {
     }
 
     pub async fn with_settings(mut settings: Settings) -> TestApp {
-        let (url, dir, pg_schema) = fresh_database();
-        settings.database_url = url.clone();
+        let (url, _, pg_schema) = fresh_database_and_dir();
+        let dir = tempfile::tempdir().unwrap();
+        settings.database_url = url.replace("{dir}", &dir.path().display().to_string());
+        let url = settings.database_url.clone();
+        settings.files_dir = dir.path().join("files").display().to_string();
         let db = Db::connect(&DbUrl::parse(&url).unwrap(), 4).unwrap();
         migrate::run(&mut db.get().unwrap()).unwrap();
         let (_, client_id, _) = admin::app_create(
@@ -168,7 +168,8 @@ impl TestApp {
             client_id,
             token,
             handle,
-            _dir: dir,
+            files_dir: dir.path().join("files"),
+            _dir: Some(dir),
             pg_schema,
         }
     }
