@@ -133,10 +133,10 @@ impl Hooks for PatientHooks {
     ) -> Result<(), ApiError> {
         let photo_date = rec.get("patient_photo_date").is_some_and(|v| !v.is_null());
         if photo_date
-            && !rec
+            && rec
                 .get("patient_photo")
                 .and_then(Val::as_str)
-                .is_some_and(|p| !p.is_empty())
+                .is_none_or(str::is_empty)
         {
             errors.add(
                 "patient_photo_date",
