@@ -32,7 +32,10 @@ pub fn parse_object(
     for f in res.fields.iter().filter(|f| f.writable()) {
         if matches!(f.kind, Kind::File) {
             match files.iter().find(|(name, _)| *name == f.name) {
-                Some((_, key)) => rec.set(f.name, Val::Text(Some(key.clone()))),
+                Some((_, key)) => {
+                    rec.set(f.name, Val::Text(Some(key.clone())));
+                    rec.1.push(f.name);
+                }
                 None if mode == Mode::Patch => {}
                 None if f.access == Access::Required => {
                     errors.add(f.name, "No file was submitted.")
@@ -43,7 +46,10 @@ pub fn parse_object(
         }
         match obj.get(f.name) {
             Some(v) => match coerce(f, v, form) {
-                Ok(val) => rec.set(f.name, val),
+                Ok(val) => {
+                    rec.set(f.name, val);
+                    rec.1.push(f.name);
+                }
                 Err(msg) => errors.add(f.name, msg),
             },
             None if mode == Mode::Patch => {}

@@ -271,7 +271,11 @@ async fn download(
     let db = ctx.state.db.clone();
     let (key, ctx) = db
         .run(move |conn| {
-            let mut sql = Sql::new(format!("SELECT t.{field} FROM {} t", c.res.path));
+            let mut sql = Sql::new(format!(
+                "SELECT {} FROM {} t",
+                Resource::column(field),
+                c.res.table()
+            ));
             c.scope(&ctx, &mut sql);
             sql.push(" AND t.id = ?", [Val::from(id)]);
             let row = sql.load_one(conn, &[Ty::Text])?.ok_or(ApiError::NotFound)?;

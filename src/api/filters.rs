@@ -111,7 +111,7 @@ fn apply_one(res: &Resource, f: &Filter, raw: &str, sql: &mut Sql) -> Result<(),
     let col = if f.column.contains('(') || f.column.contains(' ') {
         f.column.to_string()
     } else {
-        format!("t.{}", f.column)
+        Resource::column(f.column)
     };
     let is_timestamp =
         matches!(column_kind(res, f), Some(Kind::Timestamp)) || f.column.ends_with("_at");

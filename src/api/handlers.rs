@@ -47,15 +47,15 @@ impl Output {
                 (Some(expr), _) => format!("({expr})"),
                 // A file is answered as its download path (made absolute when written).
                 (None, Kind::File) => format!(
-                    "CASE WHEN t.{0} = '' THEN '' ELSE '/api/{1}/' || t.id || '/{0}' END",
+                    "CASE WHEN t.\"{0}\" = '' THEN '' ELSE '/api/{1}/' || t.id || '/{0}' END",
                     f.name, res.path
                 ),
-                (None, _) => format!("t.{}", f.name),
+                (None, _) => Resource::column(f.name),
             })
             .collect();
         Output {
             tys: fields.iter().map(|f| f.kind.ty()).collect(),
-            select: format!("SELECT {} FROM {} t", cols.join(", "), res.path),
+            select: format!("SELECT {} FROM {} t", cols.join(", "), res.table()),
             fields,
         }
     }
@@ -76,16 +76,16 @@ impl Compiled {
         let record_fields: Vec<&'static Field> = res
             .fields
             .iter()
-            .filter(|f| f.writable() || f.name == "doctor")
+            .filter(|f| (f.writable() || f.name == "doctor") && f.stored)
             .collect();
         let record_select = format!(
             "SELECT {} FROM {} t",
             record_fields
                 .iter()
-                .map(|f| format!("t.{}", f.name))
+                .map(|f| Resource::column(f.name))
                 .collect::<Vec<_>>()
                 .join(", "),
-            res.path
+            res.table()
         );
         Box::leak(Box::new(Compiled {
             res,
@@ -167,9 +167,8 @@ impl Compiled {
         sql.push(" AND t.id = ?", [Val::from(id)]);
         let tys: Vec<Ty> = self.record_fields.iter().map(|f| f.kind.ty()).collect();
         let row = sql.load_one(conn, &tys)?.ok_or(ApiError::NotFound)?;
-        Ok(Record(
-            self.record_fields.iter().map(|f| f.name).zip(row).collect(),
-        ))
+        let values = self.record_fields.iter().map(|f| f.name).zip(row).collect();
+        Ok(Record(values, Vec::new()))
     }
 
     /// Checks references, the sharing rule and the resource's own rules for one record.
@@ -218,20 +217,30 @@ impl Compiled {
         Ok(errors)
     }
 
+    /// Whether a record key is a column (declared instructions like `reminder_profile` are not;
+    /// keys a hook adds are).
+    fn stored(&self, name: &str) -> bool {
+        self.res.field(name).is_none_or(|f| f.stored)
+    }
+
     /// Inserts one validated record; answers its id.
     fn insert(&self, conn: &mut Conn, ctx: &Ctx, rec: &Record) -> Result<i64, ApiError> {
         let now = now();
-        let mut cols = vec!["practice_group_id", "created_at", "updated_at"];
+        let mut cols: Vec<String> = vec![
+            "practice_group_id".into(),
+            "created_at".into(),
+            "updated_at".into(),
+        ];
         let mut binds = vec![Val::from(ctx.practice_group()), now.into(), now.into()];
         // Keys come from the declaration (parse_object) or a hook, never from the client.
-        for (name, v) in &rec.0 {
-            cols.push(name);
+        for (name, v) in rec.0.iter().filter(|(n, _)| self.stored(n)) {
+            cols.push(format!("\"{name}\""));
             binds.push(v.clone());
         }
         let marks = vec!["?"; cols.len()].join(", ");
         let mut sql = Sql::new(format!(
             "INSERT INTO {} ({}) VALUES ({marks}) RETURNING id",
-            self.res.path,
+            self.res.table(),
             cols.join(", ")
         ));
         sql.binds = binds;
@@ -244,14 +253,14 @@ impl Compiled {
     pub fn update_row(&self, conn: &mut Conn, id: i64, rec: &Record) -> Result<(), ApiError> {
         let mut sets = vec!["updated_at = ?".to_string()];
         let mut binds = vec![Val::from(now())];
-        for (name, v) in &rec.0 {
-            sets.push(format!("{name} = ?"));
+        for (name, v) in rec.0.iter().filter(|(n, _)| self.stored(n)) {
+            sets.push(format!("\"{name}\" = ?"));
             binds.push(v.clone());
         }
         binds.push(Val::from(id));
         let mut sql = Sql::new(format!(
             "UPDATE {} SET {} WHERE id = ?",
-            self.res.path,
+            self.res.table(),
             sets.join(", ")
         ));
         sql.binds = binds;
@@ -502,12 +511,12 @@ pub async fn destroy(c: &'static Compiled, ctx: Ctx, id: i64) -> Result<HttpResp
         let mut sql = if c.res.soft_delete {
             Sql::new(format!(
                 "UPDATE {} AS t SET archived = ?, updated_at = ?",
-                c.res.path
+                c.res.table()
             ))
             .bind(true)
             .bind(now())
         } else {
-            Sql::new(format!("DELETE FROM {} AS t", c.res.path))
+            Sql::new(format!("DELETE FROM {} AS t", c.res.table()))
         };
         // SQLite before 3.33 and PostgreSQL both accept the alias in UPDATE/DELETE.
         c.scope(&ctx, &mut sql);

@@ -94,6 +94,8 @@ pub struct Field {
     pub default: Default,
     /// A read-only SQL expression computing the value (table alias `t`).
     pub sql: Option<&'static str>,
+    /// False for write-only instructions that are not columns (a hook consumes them).
+    pub stored: bool,
     pub doc: &'static str,
 }
 
@@ -113,6 +115,7 @@ impl Field {
             nullable: false,
             default: Default::Empty,
             sql: None,
+            stored: true,
             doc: "",
         }
     }
@@ -160,6 +163,12 @@ impl Field {
     pub const fn sql(mut self, expr: &'static str) -> Field {
         self.sql = Some(expr);
         self.access = Access::ReadOnly;
+        self
+    }
+    /// A write-only instruction, not a column: hooks read it from the record.
+    pub const fn instruction(mut self) -> Field {
+        self.access = Access::WriteOnly;
+        self.stored = false;
         self
     }
     pub const fn doc(mut self, doc: &'static str) -> Field {
@@ -324,10 +333,16 @@ impl Op {
 }
 
 /// Parsed input: the writable keys present in (or defaulted for) one object of a body.
+/// `given` lists the keys the client actually sent (the others were defaulted).
 #[derive(Clone, Debug, PartialEq, Default)]
-pub struct Record(pub Vec<(&'static str, Val)>);
+pub struct Record(pub Vec<(&'static str, Val)>, pub Vec<&'static str>);
 
 impl Record {
+    /// Whether the client sent this key (rather than it taking its default).
+    pub fn given(&self, name: &str) -> bool {
+        self.1.contains(&name)
+    }
+
     pub fn get(&self, name: &str) -> Option<&Val> {
         self.0.iter().find(|(n, _)| *n == name).map(|(_, v)| v)
     }
@@ -392,8 +407,10 @@ pub struct NoHooks;
 impl Hooks for NoHooks {}
 
 pub struct Resource {
-    /// URL segment under /api/ and table name.
+    /// URL segment under /api/ (and the table name unless `table` is set).
     pub path: &'static str,
+    /// The table, when it differs from `path` (a second view of the same rows).
+    pub table: &'static str,
     /// Singular name for the OpenAPI schema ("Patient").
     pub name: &'static str,
     pub doc: &'static str,
@@ -419,6 +436,7 @@ pub struct Resource {
 impl Resource {
     pub const DEFAULT: Resource = Resource {
         path: "",
+        table: "",
         name: "",
         doc: "",
         fields: &[],
@@ -435,8 +453,22 @@ impl Resource {
         hooks: &NoHooks,
     };
 
+    pub fn table(&self) -> &'static str {
+        if self.table.is_empty() {
+            self.path
+        } else {
+            self.table
+        }
+    }
+
     pub fn field(&self, name: &str) -> Option<&'static Field> {
         self.fields.iter().find(|f| f.name == name)
+    }
+
+    /// `t."name"`: a column of the resource's table in generated SQL (quoted, as the
+    /// reference has keys like `order`).
+    pub fn column(name: &str) -> String {
+        format!("t.\"{name}\"")
     }
 
     pub fn has_doctor_column(&self) -> bool {

@@ -1,5 +1,6 @@
 //! The registry: every resource, one line each. Routes and the OpenAPI document come from here.
 
+pub mod appointments;
 pub mod doctors;
 pub mod offices;
 pub mod patients;
@@ -14,4 +15,5 @@ pub static ALL: &[&Resource] = &[
     &user_groups::RESOURCE,
     &offices::RESOURCE,
     &patients::RESOURCE,
+    &appointments::RESOURCE,
 ];

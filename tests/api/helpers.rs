@@ -315,6 +315,30 @@ impl TestApp {
         self.count(text, binds)
     }
 
+    /// An office of doctor A with `rooms` exam rooms; answers its id.
+    pub fn office(&self, rooms: u32) -> i64 {
+        admin::office_create(
+            &mut self.db.get().unwrap(),
+            self.a.id,
+            self.a.doctor,
+            "Main",
+            rooms,
+        )
+        .unwrap()
+        .0
+    }
+
+    /// A valid appointment body (doctor A, a new patient, the given office), with `extra` merged.
+    pub async fn appointment_body(&self, office: i64, scheduled_time: &str, extra: Value) -> Value {
+        let patient = self.create_patient(json!({})).await["id"].as_i64().unwrap();
+        let mut body = json!({"doctor": self.a.doctor, "patient": patient, "office": office,
+            "exam_room": 1, "scheduled_time": scheduled_time, "duration": 30});
+        if let (Some(b), Value::Object(e)) = (body.as_object_mut(), extra) {
+            b.extend(e);
+        }
+        body
+    }
+
     /// A valid patient body for doctor A, with `extra` keys merged in.
     pub fn patient_body(&self, extra: Value) -> Value {
         let mut body = json!({"doctor": self.a.doctor, "gender": "Female", "first_name": "Jane", "last_name": "Doe"});

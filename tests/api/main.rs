@@ -1,6 +1,7 @@
 //! One test binary: the real server over HTTP, on SQLite, or on PostgreSQL when
 //! CHARTD_TEST_DATABASE_URL is set.
 
+mod appointments;
 mod framework;
 mod helpers;
 mod ops;

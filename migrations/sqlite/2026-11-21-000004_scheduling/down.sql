@@ -1,0 +1,10 @@
+DROP TABLE custom_demographics;
+DROP TABLE patient_flag_types;
+DROP TABLE custom_vitals;
+DROP TABLE custom_appointment_fields;
+DROP TABLE appointment_templates;
+DROP TABLE appointments;
+DROP TABLE reminder_profiles;
+DROP TABLE appointment_profiles;
+DROP INDEX patients_external_id;
+ALTER TABLE patients DROP COLUMN external_id;
