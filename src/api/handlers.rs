@@ -79,7 +79,7 @@ impl Compiled {
             .filter(|f| (f.writable() || f.name == "doctor") && f.stored)
             .collect();
         let record_select = format!(
-            "SELECT {} FROM {} t",
+            "SELECT t.id, {} FROM {} t",
             record_fields
                 .iter()
                 .map(|f| Resource::column(f.name))
@@ -160,15 +160,17 @@ impl Compiled {
         Ok(buf)
     }
 
-    /// The stored writable values of an object in the caller's scope.
+    /// The stored writable values (and the id) of an object in the caller's scope.
     pub fn load_record(&self, conn: &mut Conn, ctx: &Ctx, id: i64) -> Result<Record, ApiError> {
         let mut sql = Sql::new(self.record_select.as_str());
         self.scope(ctx, &mut sql);
         sql.push(" AND t.id = ?", [Val::from(id)]);
-        let tys: Vec<Ty> = self.record_fields.iter().map(|f| f.kind.ty()).collect();
+        let tys: Vec<Ty> = std::iter::once(Ty::Int)
+            .chain(self.record_fields.iter().map(|f| f.kind.ty()))
+            .collect();
         let row = sql.load_one(conn, &tys)?.ok_or(ApiError::NotFound)?;
-        let values = self.record_fields.iter().map(|f| f.name).zip(row).collect();
-        Ok(Record(values, Vec::new()))
+        let names = std::iter::once("id").chain(self.record_fields.iter().map(|f| f.name));
+        Ok(Record(names.zip(row).collect(), Vec::new()))
     }
 
     /// Checks references, the sharing rule and the resource's own rules for one record.
@@ -280,7 +282,11 @@ fn json_response(status: StatusCode, body: Vec<u8>) -> HttpResponse {
 }
 
 fn check(c: &Compiled, ctx: &Ctx, write: bool) -> Result<(), ApiError> {
-    check_access(&ctx.user, c.res.scopes, c.res.permissions, write)
+    let perms = match (write, c.res.read_permissions) {
+        (false, Some(read)) => read,
+        _ => c.res.permissions,
+    };
+    check_access(&ctx.user, c.res.scopes, perms, write)
 }
 
 fn audit(c: &Compiled, ctx: &Ctx, op: Op, id: Option<i64>, ids: Option<&[i64]>) -> AuditEntry {

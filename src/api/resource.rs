@@ -204,6 +204,8 @@ pub enum FilterKind {
     Since,
     /// A boolean parameter with resource-specific meaning, applied by the `scope_list` hook.
     Flag,
+    /// A parameter of the given type applied (and checked) by the `scope_list` hook.
+    Custom(Kind),
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -418,6 +420,8 @@ pub struct Resource {
     pub filters: &'static [Filter],
     pub scopes: &'static [Scope],
     pub permissions: &'static [Perm],
+    /// The permissions reads need, when they differ from `permissions` (e.g. none).
+    pub read_permissions: Option<&'static [Perm]>,
     pub verbs: Verbs,
     pub sharing: Sharing,
     /// DELETE archives (sets `archived`) instead of removing the row.
@@ -443,6 +447,7 @@ impl Resource {
         filters: &[],
         scopes: &[],
         permissions: &[],
+        read_permissions: None,
         verbs: Verbs::READ,
         sharing: Sharing::PracticeGroup,
         soft_delete: true,

@@ -1,9 +1,16 @@
 //! The registry: every resource, one line each. Routes and the OpenAPI document come from here.
 
+pub mod appointment_profiles;
 pub mod appointments;
+pub mod custom_appointment_fields;
+pub mod custom_demographics;
+pub mod custom_vitals;
 pub mod doctors;
 pub mod offices;
+pub mod patient_flag_types;
 pub mod patients;
+pub mod patients_summary;
+pub mod reminder_profiles;
 pub mod user_groups;
 pub mod users;
 
@@ -15,5 +22,12 @@ pub static ALL: &[&Resource] = &[
     &user_groups::RESOURCE,
     &offices::RESOURCE,
     &patients::RESOURCE,
+    &patients_summary::RESOURCE,
     &appointments::RESOURCE,
+    &appointment_profiles::RESOURCE,
+    &reminder_profiles::RESOURCE,
+    &custom_appointment_fields::RESOURCE,
+    &custom_vitals::RESOURCE,
+    &patient_flag_types::RESOURCE,
+    &custom_demographics::RESOURCE,
 ];

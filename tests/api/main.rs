@@ -5,4 +5,5 @@ mod appointments;
 mod framework;
 mod helpers;
 mod ops;
+mod patients;
 mod practice;
