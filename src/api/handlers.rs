@@ -65,6 +65,11 @@ impl Output {
         fields::write_object(buf, &self.fields, row, base);
     }
 
+    /// The position of a key in the rows this output reads.
+    pub fn index_of(&self, name: &str) -> Option<usize> {
+        self.fields.iter().position(|f| f.name == name)
+    }
+
     fn id_of(&self, row: &[Val]) -> Option<i64> {
         let i = self.fields.iter().position(|f| f.name == "id")?;
         row.get(i).and_then(Val::as_i64)
@@ -322,12 +327,17 @@ pub async fn list(
     res.hooks.scope_list(&ctx, &params, &mut sql)?;
     page.finish_query(&mut sql);
     let tys = out.tys.clone();
-    let rows = ctx
-        .state
-        .db
-        .run(move |conn| Ok(sql.load(conn, &tys)?))
+    let db = ctx.state.db.clone();
+    let (rows, links, ctx, params) = db
+        .run(move |conn| {
+            let rows = sql.load(conn, &tys)?;
+            // Links come from the rows the query read, so a hook that drops some of them
+            // (a computed filter) cannot break the walk over the pages.
+            let (mut rows, links) = page.links(rows, |row| out.id_of(row).unwrap_or_default());
+            res.hooks.after_list(&ctx, conn, &params, out, &mut rows)?;
+            Ok((rows, links, ctx, params))
+        })
         .await?;
-    let (rows, links) = page.links(rows, |row| out.id_of(row).unwrap_or_default());
     if res.audited {
         let ids: Vec<i64> = rows.iter().filter_map(|r| out.id_of(r)).collect();
         ctx.state

@@ -398,6 +398,20 @@ pub trait Hooks: Sync {
         Ok(())
     }
 
+    /// Post-processes a page of rows read for a list (inside its database call): may drop rows
+    /// (a filter that needs computing) or fill computed values. The page's links are already
+    /// fixed, so a page may come out shorter than page_size.
+    fn after_list(
+        &self,
+        _ctx: &Ctx,
+        _conn: &mut Conn,
+        _params: &crate::api::filters::Params,
+        _out: &crate::api::handlers::Output,
+        _rows: &mut Vec<Vec<Val>>,
+    ) -> Result<(), ApiError> {
+        Ok(())
+    }
+
     /// Registers extra routes under /api/{path}/ (DRF's @action).
     fn extra_routes(&self, _res: &'static Resource, _cfg: &mut web::ServiceConfig) {}
 

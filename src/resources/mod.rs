@@ -1,6 +1,7 @@
 //! The registry: every resource, one line each. Routes and the OpenAPI document come from here.
 
 pub mod appointment_profiles;
+pub mod appointment_templates;
 pub mod appointments;
 pub mod custom_appointment_fields;
 pub mod custom_demographics;
@@ -11,6 +12,7 @@ pub mod patient_flag_types;
 pub mod patients;
 pub mod patients_summary;
 pub mod reminder_profiles;
+pub mod slot_search;
 pub mod user_groups;
 pub mod users;
 
@@ -25,6 +27,7 @@ pub static ALL: &[&Resource] = &[
     &patients_summary::RESOURCE,
     &appointments::RESOURCE,
     &appointment_profiles::RESOURCE,
+    &appointment_templates::RESOURCE,
     &reminder_profiles::RESOURCE,
     &custom_appointment_fields::RESOURCE,
     &custom_vitals::RESOURCE,

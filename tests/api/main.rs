@@ -7,3 +7,4 @@ mod helpers;
 mod ops;
 mod patients;
 mod practice;
+mod slots;
