@@ -7,4 +7,5 @@ mod helpers;
 mod ops;
 mod patients;
 mod practice;
+mod ratelimit;
 mod slots;
