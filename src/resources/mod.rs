@@ -1,8 +1,14 @@
 //! The registry: every resource, one line each. Routes and the OpenAPI document come from here.
 
 pub mod doctors;
+pub mod lab_documents;
+pub mod lab_orders;
+pub mod lab_orders_summary;
+pub mod lab_results;
+pub mod lab_tests;
 pub mod offices;
 pub mod patients;
+pub mod sublabs;
 pub mod user_groups;
 pub mod users;
 
@@ -14,4 +20,10 @@ pub static ALL: &[&Resource] = &[
     &user_groups::RESOURCE,
     &offices::RESOURCE,
     &patients::RESOURCE,
+    &sublabs::RESOURCE,
+    &lab_orders::RESOURCE,
+    &lab_orders_summary::RESOURCE,
+    &lab_documents::RESOURCE,
+    &lab_tests::RESOURCE,
+    &lab_results::RESOURCE,
 ];

@@ -3,5 +3,6 @@
 
 mod framework;
 mod helpers;
+mod labs;
 mod ops;
 mod practice;
