@@ -9,6 +9,11 @@ pub mod lab_tests;
 pub mod offices;
 pub mod patients;
 pub mod sublabs;
+pub mod task_categories;
+pub mod task_notes;
+pub mod task_statuses;
+pub mod task_templates;
+pub mod tasks;
 pub mod user_groups;
 pub mod users;
 
@@ -26,4 +31,9 @@ pub static ALL: &[&Resource] = &[
     &lab_documents::RESOURCE,
     &lab_tests::RESOURCE,
     &lab_results::RESOURCE,
+    &task_categories::RESOURCE,
+    &task_statuses::RESOURCE,
+    &tasks::RESOURCE,
+    &task_notes::RESOURCE,
+    &task_templates::RESOURCE,
 ];
