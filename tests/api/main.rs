@@ -6,3 +6,4 @@ mod helpers;
 mod labs;
 mod ops;
 mod practice;
+mod tasks;
