@@ -6,8 +6,6 @@
 //! /api/lab_documents; requisition_id is the id. The `since` filter is on creation time, as
 //! the reference says. Also holds the visibility rule the order's children share.
 
-use serde_json::{json, Value};
-
 use crate::api::auth::{Scope, ShareSetting};
 use crate::api::handlers::now;
 use crate::api::resource::{Field, Filter, FilterKind, Hooks, Kind, Op, Record, Resource};
@@ -86,52 +84,13 @@ impl Hooks for LabOrderHooks {
             rec.set("timestamp", kept.unwrap_or_else(|| now().into()));
         }
         if let Some(raw) = rec.get("icd10_codes").and_then(Val::as_str) {
-            match icd10_codes(raw) {
+            match crate::domain::icd10::parse_list(raw) {
                 Ok(clean) => rec.set("icd10_codes", Val::from(clean)),
                 Err(msg) => errors.add("icd10_codes", msg),
             }
         }
         Ok(())
     }
-}
-
-/// Checks each {"code", "description"} and answers the list as canonical JSON.
-fn icd10_codes(raw: &str) -> Result<String, String> {
-    let items: Vec<Value> = serde_json::from_str(raw).unwrap_or_default();
-    let mut out = Vec::with_capacity(items.len());
-    for (i, item) in items.iter().enumerate() {
-        let code = item.get("code").and_then(Value::as_str).unwrap_or("");
-        let code = code.trim().to_ascii_uppercase();
-        if !is_icd10(&code) {
-            return Err(format!(
-                "Item {i}: \"{code}\" is not an ICD-10 code (a letter, two characters, then \
-                 optionally a dot and up to four more, e.g. \"E11.9\")."
-            ));
-        }
-        let description = item
-            .get("description")
-            .and_then(Value::as_str)
-            .unwrap_or("");
-        out.push(json!({"code": code, "description": description}));
-    }
-    Ok(Value::Array(out).to_string())
-}
-
-/// ICD-10(-CM) shape: a letter, a digit, a letter or digit, then up to four more after an
-/// optional dot.
-fn is_icd10(code: &str) -> bool {
-    if !code.is_ascii() {
-        return false;
-    }
-    let (head, tail) = code.split_at(code.len().min(3));
-    let tail = tail.strip_prefix('.').unwrap_or(tail);
-    let h: Vec<char> = head.chars().collect();
-    h.len() == 3
-        && h[0].is_ascii_uppercase()
-        && h[1].is_ascii_digit()
-        && h[2].is_ascii_alphanumeric()
-        && tail.len() <= 4
-        && tail.chars().all(|c| c.is_ascii_alphanumeric())
 }
 
 /// Without "share patients", an order's documents, tests and results are visible only
@@ -169,20 +128,4 @@ pub fn check_visible_order(
         );
     }
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn icd10_codes_are_checked_and_canonical() {
-        assert!(super::is_icd10("E11.9"));
-        assert!(super::is_icd10("Z0000"));
-        assert!(super::is_icd10("S72.001A"));
-        assert!(!super::is_icd10("11.9"));
-        assert!(!super::is_icd10("E1"));
-        assert!(!super::is_icd10("E11.90000"));
-        let clean = super::icd10_codes(r#"[{"code": " e11.9 "}]"#).unwrap();
-        assert_eq!(clean, r#"[{"code":"E11.9","description":""}]"#);
-        assert!(super::icd10_codes(r#"[{"code": "nope"}]"#).is_err());
-    }
 }

@@ -12,6 +12,7 @@ use crate::api::resource::{Default, Field, Filter, FilterKind, Hooks, Kind, Op, 
 use crate::api::resource::{Resource, Sharing, Verbs};
 use crate::api::Ctx;
 use crate::db::{Conn, Sql, Val};
+use crate::domain::normal_range::{number, NormalRange};
 use crate::error::{ApiError, FieldErrors};
 use crate::resources::lab_orders::scope_to_visible_orders;
 
@@ -77,26 +78,47 @@ pub static RESOURCE: Resource = Resource {
 
 struct LabResultHooks;
 
-/// "<lower> <upper>" → (lower, upper).
-fn parse_range(s: &str) -> Option<(f64, f64)> {
-    let parts: Vec<&str> = s.split_whitespace().collect();
-    let [lo, hi] = parts[..] else { return None };
-    let (lo, hi) = (number(lo)?, number(hi)?);
-    (lo <= hi).then_some((lo, hi))
+/// A key's value in the body, else (PATCH) the stored one.
+fn merged(rec: &Record, current: Option<&Record>, k: &str) -> Option<Val> {
+    rec.get(k).or_else(|| current?.get(k)).cloned()
 }
 
-fn number(s: &str) -> Option<f64> {
-    s.trim().parse::<f64>().ok().filter(|n| n.is_finite())
-}
-
-/// The lab order of a test the caller may see.
-fn order_of_test(ctx: &Ctx, conn: &mut Conn, test: i64) -> Result<Option<i64>, ApiError> {
+/// Sets lab_order from the test (one the caller may see) and checks the document is that
+/// order's.
+fn derive_order(
+    ctx: &Ctx,
+    conn: &mut Conn,
+    rec: &mut Record,
+    current: Option<&Record>,
+    errors: &mut FieldErrors,
+) -> Result<(), ApiError> {
+    let int = |k: &str| merged(rec, current, k).as_ref().and_then(Val::as_i64);
+    let (Some(test), Some(document)) = (int("lab_test"), int("document")) else {
+        return Ok(());
+    };
+    if errors.has("lab_test") {
+        return Ok(());
+    }
     let mut sql =
         Sql::new("SELECT t.lab_order FROM lab_tests t WHERE t.id = ? AND t.practice_group_id = ?")
             .bind(test)
             .bind(ctx.practice_group());
     scope_to_visible_orders(ctx, &mut sql, "t.lab_order");
-    Ok(sql.load_i64(conn)?)
+    let Some(order) = sql.load_i64(conn)? else {
+        errors.add(
+            "lab_test",
+            format!("Invalid pk \"{test}\" - object does not exist."),
+        );
+        return Ok(());
+    };
+    rec.set("lab_order", Val::from(order));
+    let doc_order = Sql::new("SELECT t.lab_order FROM lab_documents t WHERE t.id = ?")
+        .bind(document)
+        .load_i64(conn)?;
+    if doc_order != Some(order) && !errors.has("document") {
+        errors.add("document", "The document belongs to another lab order.");
+    }
+    Ok(())
 }
 
 impl Hooks for LabResultHooks {
@@ -110,58 +132,27 @@ impl Hooks for LabResultHooks {
         errors: &mut FieldErrors,
     ) -> Result<(), ApiError> {
         not_blank(rec, &["value"], errors);
-        let merged = |rec: &Record, k: &str| rec.get(k).or_else(|| current?.get(k)).cloned();
-        let int = |v: Option<Val>| v.as_ref().and_then(Val::as_i64);
-        // lab_order comes from the test; the document must be one of that order's.
-        let test = int(merged(rec, "lab_test"));
-        let order = match test {
-            Some(t) if !errors.has("lab_test") => order_of_test(ctx, conn, t)?,
-            _ => None,
-        };
-        match order {
-            Some(o) => rec.set("lab_order", Val::from(o)),
-            None if !errors.has("lab_test") => {
-                let t = test.unwrap_or_default();
+        derive_order(ctx, conn, rec, current, errors)?;
+        // The numeric rules and the flag hold over the stored values a PATCH keeps.
+        let text = |k: &str| merged(rec, current, k).and_then(|v| Some(v.as_str()?.to_string()));
+        let numeric = merged(rec, current, "value_is_numeric").and_then(|v| v.as_bool());
+        let value = number(&text("value").unwrap_or_default());
+        let range_text = text("normal_range").unwrap_or_default();
+        let range = NormalRange::parse(&range_text).ok();
+        if numeric == Some(true) {
+            if value.is_none() && !errors.has("value") {
                 errors.add(
-                    "lab_test",
-                    format!("Invalid pk \"{t}\" - object does not exist."),
+                    "value",
+                    "A valid number is required when value_is_numeric is true.",
                 );
             }
-            None => {}
-        }
-        let document = int(merged(rec, "document"));
-        if let (Some(o), Some(d)) = (order, document) {
-            let doc_order = Sql::new("SELECT t.lab_order FROM lab_documents t WHERE t.id = ?")
-                .bind(d)
-                .load_i64(conn)?;
-            if doc_order != Some(o) && !errors.has("document") {
-                errors.add("document", "The document belongs to another lab order.");
+            if !range_text.trim().is_empty() && range.is_none() {
+                errors.add("normal_range", NormalRange::ERROR);
             }
         }
-        // The numeric rules and the abnormal flag, over the stored values a PATCH keeps.
-        let text = |k: &str| merged(rec, k).and_then(|v| v.as_str().map(str::to_string));
-        let numeric = merged(rec, "value_is_numeric").and_then(|v| v.as_bool()) == Some(true);
-        let value = text("value").unwrap_or_default();
-        let range_text = text("normal_range").unwrap_or_default();
-        let range = parse_range(&range_text);
-        if numeric && number(&value).is_none() && !errors.has("value") {
-            errors.add(
-                "value",
-                "A valid number is required when value_is_numeric is true.",
-            );
-        }
-        if numeric && !range_text.trim().is_empty() && range.is_none() {
-            errors.add(
-                "normal_range",
-                "When value_is_numeric is true, use the form \"<lower> <upper>\" with two \
-                 numbers, lower not above upper (e.g. \"3.5 5.1\").",
-            );
-        }
         let flagged = FLAGGING.contains(&text("abnormal_status").unwrap_or_default().as_str());
-        let outside = match (numeric, number(&value), range) {
-            (true, Some(v), Some((lo, hi))) => v < lo || v > hi,
-            _ => false,
-        };
+        let outside =
+            numeric == Some(true) && matches!((value, range), (Some(v), Some(r)) if !r.contains(v));
         let inputs = [
             "abnormal_status",
             "value",
@@ -178,21 +169,5 @@ impl Hooks for LabResultHooks {
 
     fn scope(&self, ctx: &Ctx, sql: &mut Sql) {
         scope_to_visible_orders(ctx, sql, "t.lab_order");
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::parse_range;
-
-    #[test]
-    fn normal_ranges_are_two_ordered_numbers() {
-        assert_eq!(parse_range("3.5 5.1"), Some((3.5, 5.1)));
-        assert_eq!(parse_range(" -1  2 "), Some((-1.0, 2.0)));
-        assert_eq!(parse_range("5 3"), None);
-        assert_eq!(parse_range("3.5-5.1"), None);
-        assert_eq!(parse_range("low high"), None);
-        assert_eq!(parse_range("1 2 3"), None);
-        assert_eq!(parse_range("NaN 3"), None);
     }
 }

@@ -478,6 +478,15 @@ async fn lab_verbs_follow_the_reference() {
     );
     let (status, _) = app.get(&format!("/api/lab_tests/{test}")).await;
     assert_eq!(status, StatusCode::OK);
+    // A deleted document leaves the order's documents.
+    let (_, keep) = upload(&app, &app.token, oid, "REQ").await;
+    let (_, gone) = upload(&app, &app.token, oid, "ABN").await;
+    let (status, _) = app
+        .delete(&format!("/api/lab_documents/{}", id(&gone)))
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (_, o) = app.get(&format!("/api/lab_orders/{oid}")).await;
+    assert_eq!(o["documents"], json!([id(&keep)]));
 
     // PUT replaces an order; a missing timestamp keeps the submitted one.
     let (_, before) = app.get(&format!("/api/lab_orders/{oid}")).await;

@@ -7,6 +7,7 @@
 //! assignee), never the body. due_date, associated_items and notes: see `items.rs`.
 
 mod items;
+mod notes;
 
 use crate::api::auth::Scope;
 use crate::api::fields::not_blank;
@@ -15,7 +16,7 @@ use crate::api::resource::{Field, Filter, FilterKind, Hooks, Kind, Op, Record, R
 use crate::api::Ctx;
 use crate::db::{Conn, Sql, Val};
 use crate::error::{ApiError, FieldErrors};
-pub use items::refresh_notes;
+pub use notes::refresh as refresh_notes;
 
 pub const PRIORITIES: &[i64] = &[10, 20, 30, 40];
 
