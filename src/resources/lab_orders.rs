@@ -71,13 +71,26 @@ struct LabOrderHooks;
 impl Hooks for LabOrderHooks {
     fn validate(
         &self,
-        _ctx: &Ctx,
-        _conn: &mut Conn,
+        ctx: &Ctx,
+        conn: &mut Conn,
         _op: Op,
         rec: &mut Record,
         current: Option<&Record>,
         errors: &mut FieldErrors,
     ) -> Result<(), ApiError> {
+        // Without "share patients" the patient, like the doctor, must be the caller's own.
+        let patient = rec.get("patient").and_then(Val::as_i64);
+        if let (Some(p), false) = (patient, ctx.user.shares(ShareSetting::Patients)) {
+            let doctor = Sql::new("SELECT t.doctor FROM patients t WHERE t.id = ?")
+                .bind(p)
+                .load_i64(conn)?;
+            if doctor != Some(ctx.user.doctor_id) && !errors.has("patient") {
+                errors.add(
+                    "patient",
+                    format!("Invalid pk \"{p}\" - object does not exist."),
+                );
+            }
+        }
         // Absent on POST: now; absent on PUT: unchanged.
         if rec.get("timestamp").is_some_and(Val::is_null) {
             let kept = current.and_then(|c| c.get("timestamp")).cloned();

@@ -597,6 +597,23 @@ async fn without_share_patients_a_doctor_sees_only_their_own_lab_orders() {
         )
         .await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{err}");
+    // Nor order for a patient it cannot see.
+    let sublab = app.get("/api/sublabs").await.1["results"][0]["id"].clone();
+    let patient = app.get(&format!("/api/lab_orders/{oid}")).await.1["patient"].clone();
+    let doctor2 = app.count(
+        "SELECT doctor FROM users WHERE id = ?",
+        vec![Val::from(user2)],
+    );
+    let (status, err) = app
+        .send(
+            Method::POST,
+            "/api/lab_orders",
+            Some(&token2),
+            Some(json!({"sublab": sublab, "doctor": doctor2, "patient": patient})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{err}");
+    assert!(err["patient"].is_array(), "{err}");
     // The ordering doctor still sees everything.
     let (_, mine) = app.get(&format!("/api/lab_tests?order={oid}")).await;
     assert_eq!(ids(&mine), [test]);
