@@ -44,7 +44,7 @@ pub fn parse_object(
             }
             continue;
         }
-        match obj.get(f.name) {
+        match obj.get(f.name).or_else(|| f.alias.and_then(|a| obj.get(a))) {
             Some(v) => match coerce(f, v, form) {
                 Ok(val) => {
                     rec.set(f.name, val);
@@ -61,6 +61,21 @@ pub fn parse_object(
         Ok(rec)
     } else {
         Err(errors)
+    }
+}
+
+/// Adds "This field may not be blank." for each named string key that is present and blank
+/// (DRF's default for text keys a resource requires to say something).
+pub fn not_blank(rec: &Record, names: &[&'static str], errors: &mut FieldErrors) {
+    for name in names {
+        if rec
+            .get(name)
+            .and_then(Val::as_str)
+            .is_some_and(|s| s.trim().is_empty())
+            && !errors.has(name)
+        {
+            errors.add(*name, "This field may not be blank.");
+        }
     }
 }
 
@@ -139,6 +154,17 @@ pub fn coerce(f: &Field, v: &Value, form: bool) -> Result<Val, String> {
                 _ => return Err(DECIMAL_ERROR.into()),
             };
             parse_decimal(&text).map(|c| Val::Int(Some(c)))
+        }
+        Kind::Float => {
+            let n = match v {
+                Value::Number(n) => n.as_f64(),
+                Value::String(s) => s.trim().parse::<f64>().ok(),
+                _ => None,
+            };
+            // serde_json refuses NaN and infinities, so the stored text is always valid JSON.
+            n.and_then(serde_json::Number::from_f64)
+                .map(|n| Val::Text(Some(n.to_string())))
+                .ok_or_else(|| DECIMAL_ERROR.to_string())
         }
         Kind::Json(shape) => {
             let parsed;
@@ -299,7 +325,9 @@ pub fn write_value(buf: &mut Vec<u8>, kind: Kind, v: &Val, base: &str) {
         (_, Val::Int(Some(n))) => {
             let _ = write!(buf, "{n}");
         }
-        (Kind::Json(_), Val::Text(Some(raw))) => buf.extend_from_slice(raw.as_bytes()),
+        (Kind::Json(_) | Kind::Float, Val::Text(Some(raw))) => {
+            buf.extend_from_slice(raw.as_bytes())
+        }
         (_, Val::Text(Some(s))) => write_str(buf, s),
         (_, Val::Bool(Some(b))) => buf.extend_from_slice(if *b { b"true" } else { b"false" }),
         (_, Val::Date(Some(d))) => {

@@ -43,6 +43,7 @@ pub fn kind_schema(kind: Kind) -> ObjectBuilder {
             .description(Some(
                 "Decimal; accepted as number or string, returned as a string with two places.",
             )),
+        Kind::Float => ty(Type::Number).format(Some(SchemaFormat::KnownFormat(KnownFormat::Double))),
         Kind::Choice(values) => ty(Type::String).enum_values(Some(values.iter().copied())),
         Kind::Json(JsonShape::Object) => ty(Type::Object),
         Kind::Json(_) => ty(Type::Array),
@@ -57,11 +58,17 @@ fn field_schema(f: &Field) -> RefOr<Schema> {
     if let Kind::Ref(table) = f.kind {
         doc = format!("{doc} ID of a {table} object.").trim().to_string();
     }
+    if let Some(alias) = f.alias {
+        doc = format!("{doc} Also accepted as \"{alias}\".")
+            .trim()
+            .to_string();
+    }
     let mut b = kind_schema(f.kind);
     if f.nullable {
         let base = match f.kind {
             Kind::Int | Kind::Ref(_) => Type::Integer,
             Kind::Bool => Type::Boolean,
+            Kind::Float => Type::Number,
             Kind::Json(JsonShape::Object) => Type::Object,
             Kind::Json(_) => Type::Array,
             _ => Type::String,

@@ -32,6 +32,9 @@ pub enum Kind {
     Timestamp,
     /// Money: a decimal with two places, stored exactly as integer cents, returned as "12.50".
     Decimal,
+    /// A floating-point number ("float" in the reference), accepted as a number or numeric
+    /// string, stored as its canonical decimal text and answered as a JSON number.
+    Float,
     /// A string from a fixed list.
     Choice(&'static [&'static str]),
     /// The id of another resource's object in the caller's practice group (the table name).
@@ -55,7 +58,12 @@ impl Kind {
     pub fn ty(self) -> Ty {
         match self {
             Kind::Int | Kind::Decimal | Kind::Ref(_) => Ty::Int,
-            Kind::Str | Kind::Choice(_) | Kind::Json(_) | Kind::TimeOfDay | Kind::File => Ty::Text,
+            Kind::Str
+            | Kind::Choice(_)
+            | Kind::Json(_)
+            | Kind::TimeOfDay
+            | Kind::File
+            | Kind::Float => Ty::Text,
             Kind::Bool => Ty::Bool,
             Kind::Date => Ty::Date,
             Kind::Timestamp => Ty::Timestamp,
@@ -96,6 +104,9 @@ pub struct Field {
     pub sql: Option<&'static str>,
     /// False for write-only instructions that are not columns (a hook consumes them).
     pub stored: bool,
+    /// Another body key accepted for this one when it is absent (a misspelling in the
+    /// reference that clients may follow). Never in output.
+    pub alias: Option<&'static str>,
     pub doc: &'static str,
 }
 
@@ -116,6 +127,7 @@ impl Field {
             default: Default::Empty,
             sql: None,
             stored: true,
+            alias: None,
             doc: "",
         }
     }
@@ -124,7 +136,7 @@ impl Field {
         time => Kind::TimeOfDay, timestamp => Kind::Timestamp, decimal => Kind::Decimal,
         object => Kind::Json(JsonShape::Object), objects => Kind::Json(JsonShape::ObjectList),
         ints => Kind::Json(JsonShape::IntList), strings => Kind::Json(JsonShape::StrList),
-        file => Kind::File,
+        file => Kind::File, float => Kind::Float,
     }
     pub const fn choice(name: &'static str, values: &'static [&'static str]) -> Field {
         Field::new(name, Kind::Choice(values))
@@ -173,6 +185,10 @@ impl Field {
     }
     pub const fn doc(mut self, doc: &'static str) -> Field {
         self.doc = doc;
+        self
+    }
+    pub const fn alias(mut self, alias: &'static str) -> Field {
+        self.alias = Some(alias);
         self
     }
     pub fn writable(&self) -> bool {

@@ -1,4 +1,9 @@
-//! Value rules shared by several resources.
+//! Value rules and types shared by several resources; the types have a `parse` constructor
+//! that says what is wrong.
+
+pub mod duration;
+pub mod icd10;
+pub mod normal_range;
 
 use crate::api::resource::{Hooks, Op, Record};
 use crate::api::Ctx;

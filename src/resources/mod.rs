@@ -7,12 +7,23 @@ pub mod custom_appointment_fields;
 pub mod custom_demographics;
 pub mod custom_vitals;
 pub mod doctors;
+pub mod lab_documents;
+pub mod lab_orders;
+pub mod lab_orders_summary;
+pub mod lab_results;
+pub mod lab_tests;
 pub mod offices;
 pub mod patient_flag_types;
 pub mod patients;
 pub mod patients_summary;
 pub mod reminder_profiles;
 pub mod slot_search;
+pub mod sublabs;
+pub mod task_categories;
+pub mod task_notes;
+pub mod task_statuses;
+pub mod task_templates;
+pub mod tasks;
 pub mod user_groups;
 pub mod users;
 
@@ -33,4 +44,15 @@ pub static ALL: &[&Resource] = &[
     &custom_vitals::RESOURCE,
     &patient_flag_types::RESOURCE,
     &custom_demographics::RESOURCE,
+    &sublabs::RESOURCE,
+    &lab_orders::RESOURCE,
+    &lab_orders_summary::RESOURCE,
+    &lab_documents::RESOURCE,
+    &lab_tests::RESOURCE,
+    &lab_results::RESOURCE,
+    &task_categories::RESOURCE,
+    &task_statuses::RESOURCE,
+    &tasks::RESOURCE,
+    &task_notes::RESOURCE,
+    &task_templates::RESOURCE,
 ];

@@ -4,8 +4,10 @@
 mod appointments;
 mod framework;
 mod helpers;
+mod labs;
 mod ops;
 mod patients;
 mod practice;
 mod ratelimit;
 mod slots;
+mod tasks;

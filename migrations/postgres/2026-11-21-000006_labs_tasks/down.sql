@@ -1,0 +1,11 @@
+DROP TABLE task_templates;
+DROP TABLE task_notes;
+DROP TABLE tasks;
+DROP TABLE task_statuses;
+DROP TABLE task_categories;
+DROP TABLE lab_results;
+DROP TABLE lab_tests;
+DROP TABLE lab_documents;
+DROP VIEW lab_orders_summary;
+DROP TABLE lab_orders;
+DROP TABLE sublabs;
