@@ -173,6 +173,10 @@ fn apply_one(res: &Resource, f: &Filter, raw: &str, sql: &mut Sql) -> Result<(),
                 return Err("Must be a valid boolean.".into());
             }
         }
+        FilterKind::Custom(kind) => {
+            let field = crate::api::resource::Field::new(f.param, kind);
+            fields::coerce(&field, &serde_json::Value::String(raw.to_string()), true)?;
+        }
     }
     Ok(())
 }
