@@ -184,6 +184,13 @@ impl Field {
         self.doc = doc;
         self
     }
+    /// The expression computing this key in a verbose or plain answer (None: a column).
+    pub fn sql_for(&self, verbose: bool) -> Option<&'static str> {
+        match self.verbose_sql {
+            Some(expr) if verbose => Some(expr),
+            _ => self.sql,
+        }
+    }
     pub fn writable(&self) -> bool {
         matches!(
             self.access,
