@@ -2,6 +2,7 @@
 //! CHARTD_TEST_DATABASE_URL is set.
 
 mod appointments;
+mod clinical_notes;
 mod framework;
 mod helpers;
 mod ops;
