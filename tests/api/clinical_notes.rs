@@ -312,6 +312,8 @@ async fn a_locked_note_refuses_changes_to_its_values_until_unlocked() {
         .post(&format!("/api/clinical_notes/{appt}/lock"), json!({}))
         .await;
     assert_eq!(status, StatusCode::CONFLICT, "already locked");
+    let (status, _) = app.get(&format!("/api/clinical_notes/{appt}/lock")).await;
+    assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED);
 
     // Another practice cannot see, lock or unlock it; a read-only token cannot lock.
     let (status, _) = app

@@ -1,9 +1,14 @@
 //! One test binary: the real server over HTTP, on SQLite, or on PostgreSQL when
 //! CHARTD_TEST_DATABASE_URL is set.
 
+mod allergies;
+mod amendments;
 mod appointments;
 mod clinical_notes;
+mod documents;
 mod framework;
 mod helpers;
+mod medications;
 mod ops;
 mod practice;
+mod problems;

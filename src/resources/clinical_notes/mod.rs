@@ -133,10 +133,14 @@ impl Hooks for NoteHooks {
 
     fn extra_routes(&self, _res: &'static Resource, cfg: &mut web::ServiceConfig) {
         for (action, lock) in [("lock", true), ("unlock", false)] {
-            cfg.route(
-                &format!("/api/clinical_notes/{{id:\\d+}}/{action}"),
-                web::post()
-                    .to(move |ctx: Ctx, id: web::Path<i64>| set_lock(ctx, id.into_inner(), lock)),
+            cfg.service(
+                web::resource(format!("/api/clinical_notes/{{id:\\d+}}/{action}"))
+                    .route(web::post().to(move |ctx: Ctx, id: web::Path<i64>| {
+                        set_lock(ctx, id.into_inner(), lock)
+                    }))
+                    .default_service(web::to(|| async {
+                        Err::<HttpResponse, _>(ApiError::MethodNotAllowed)
+                    })),
             );
         }
     }
