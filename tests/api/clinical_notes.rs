@@ -786,3 +786,55 @@ async fn another_practice_sees_none_of_our_notes_templates_or_values() {
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert!(body["appointment"].is_array() && body["clinical_note_field"].is_array());
 }
+
+#[tokio::test]
+async fn without_share_patients_another_doctor_sees_none_of_our_notes() {
+    let app = TestApp::new().await;
+    let office = app.office(1);
+    let p = patient(&app).await;
+    let appt = appointment(&app, office, p, "2026-07-02T09:00:00").await;
+    let tp = template(&app, "T", false).await;
+    let f = field(&app, tp, "F", json!({})).await;
+    let v = value(&app, appt, f, "x").await.1["id"].as_i64().unwrap();
+    let (user2, _) = app.user(app.a.id, "doctor", None);
+    let token2 = app.token_for(user2, crate::helpers::ALL_SCOPES);
+    let (status, _) = app
+        .get_as(&token2, &format!("/api/clinical_notes/{appt}"))
+        .await;
+    assert_eq!(status, StatusCode::OK, "shared by default");
+    app.sql(
+        "UPDATE practice_groups SET share_patients = ? WHERE id = ?",
+        vec![false.into(), app.a.id.into()],
+    );
+    for path in [
+        format!("/api/clinical_notes/{appt}"),
+        format!("/api/clinical_note_field_values/{v}"),
+    ] {
+        let (status, _) = app.get_as(&token2, &path).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{path}");
+    }
+    let (_, list) = app
+        .get_as(&token2, "/api/clinical_notes?date=2026-07-02")
+        .await;
+    assert_eq!(ids(&list), Vec::<i64>::new());
+    let (_, list) = app.get_as(&token2, "/api/clinical_note_field_values").await;
+    assert_eq!(ids(&list), Vec::<i64>::new());
+    let (status, _) = app
+        .send(
+            Method::POST,
+            &format!("/api/clinical_notes/{appt}/lock"),
+            Some(&token2),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, body) = app
+        .send(
+            Method::PATCH,
+            &format!("/api/clinical_note_field_values/{v}"),
+            Some(&token2),
+            Some(json!({"value": "y"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
+}
