@@ -43,7 +43,7 @@ impl Output {
             .collect();
         let cols: Vec<String> = fields
             .iter()
-            .map(|f| match (f.sql, f.kind) {
+            .map(|f| match (f.sql_for(verbose), f.kind) {
                 (Some(expr), _) => format!("({expr})"),
                 // A file is answered as its download path (made absolute when written).
                 (None, Kind::File) => format!(

@@ -206,7 +206,27 @@ fn security(res: &Resource) -> SecurityRequirement {
     )
 }
 
+/// Whether an action is one of the resource's `extension_verbs`.
+fn is_extension(res: &Resource, action: &str) -> bool {
+    let v = res.extension_verbs;
+    match action {
+        "list" => v.list,
+        "retrieve" => v.retrieve,
+        "create" => v.create,
+        "update" => v.update,
+        "partial_update" => v.partial_update,
+        "destroy" => v.destroy,
+        _ => false,
+    }
+}
+
 fn operation(res: &Resource, action: &str, summary: String) -> OperationBuilder {
+    let extension = is_extension(res, action);
+    let summary = if extension {
+        format!("{summary} (chartd extension)")
+    } else {
+        summary
+    };
     let perms: Vec<&str> = res.permissions.iter().map(|p| p.title()).collect();
     let scopes: Vec<&str> = res.scopes.iter().map(|s| s.as_str()).collect();
     let desc = format!(
@@ -222,14 +242,29 @@ fn operation(res: &Resource, action: &str, summary: String) -> OperationBuilder 
             perms.join(", ")
         },
     );
-    with_common_errors(
-        OperationBuilder::new()
-            .operation_id(Some(format!("{}_{action}", res.path)))
-            .summary(Some(summary))
-            .description(Some(desc))
-            .tag(res.path)
-            .securities(Some([security(res)])),
-    )
+    let desc = if extension {
+        format!(
+            "{desc} The reference makes this resource read-only (the DrChrono web app writes \
+             it); chartd accepts this request as its own extension."
+        )
+    } else {
+        desc
+    };
+    let op = OperationBuilder::new()
+        .operation_id(Some(format!("{}_{action}", res.path)))
+        .summary(Some(summary))
+        .description(Some(desc))
+        .tag(res.path)
+        .securities(Some([security(res)]));
+    with_common_errors(if extension {
+        op.extensions(Some(
+            utoipa::openapi::extensions::ExtensionsBuilder::new()
+                .add("x-chartd-extension", true)
+                .build(),
+        ))
+    } else {
+        op
+    })
 }
 
 fn id_param() -> utoipa::openapi::path::Parameter {

@@ -102,6 +102,9 @@ pub struct Field {
     pub default: Default,
     /// A read-only SQL expression computing the value (table alias `t`).
     pub sql: Option<&'static str>,
+    /// The expression used instead of `sql` when the caller asked for verbose=true (a key
+    /// whose verbose form carries more, like a clinical note's sections with their values).
+    pub verbose_sql: Option<&'static str>,
     /// False for write-only instructions that are not columns (a hook consumes them).
     pub stored: bool,
     /// Another body key accepted for this one when it is absent (a misspelling in the
@@ -126,6 +129,7 @@ impl Field {
             nullable: false,
             default: Default::Empty,
             sql: None,
+            verbose_sql: None,
             stored: true,
             alias: None,
             doc: "",
@@ -177,6 +181,11 @@ impl Field {
         self.access = Access::ReadOnly;
         self
     }
+    /// With verbose=true, this expression replaces the one given to `sql`.
+    pub const fn verbose_sql(mut self, expr: &'static str) -> Field {
+        self.verbose_sql = Some(expr);
+        self
+    }
     /// A write-only instruction, not a column: hooks read it from the record.
     pub const fn instruction(mut self) -> Field {
         self.access = Access::WriteOnly;
@@ -190,6 +199,13 @@ impl Field {
     pub const fn alias(mut self, alias: &'static str) -> Field {
         self.alias = Some(alias);
         self
+    }
+    /// The expression computing this key in a verbose or plain answer (None: a column).
+    pub fn sql_for(&self, verbose: bool) -> Option<&'static str> {
+        match self.verbose_sql {
+            Some(expr) if verbose => Some(expr),
+            _ => self.sql,
+        }
     }
     pub fn writable(&self) -> bool {
         matches!(
@@ -220,7 +236,8 @@ pub enum FilterKind {
     Since,
     /// A boolean parameter with resource-specific meaning, applied by the `scope_list` hook.
     Flag,
-    /// A parameter of the given type applied (and checked) by the `scope_list` hook.
+    /// A parameter checked as this kind (400 naming it when malformed) and applied by the
+    /// `scope_list` hook, for filters whose meaning depends on other parameters.
     Custom(Kind),
 }
 
@@ -289,6 +306,14 @@ pub struct Verbs {
 }
 
 impl Verbs {
+    pub const NONE: Verbs = Verbs {
+        list: false,
+        retrieve: false,
+        create: false,
+        update: false,
+        partial_update: false,
+        destroy: false,
+    };
     pub const READ: Verbs = Verbs {
         list: true,
         retrieve: true,
@@ -453,6 +478,9 @@ pub struct Resource {
     /// The permissions reads need, when they differ from `permissions` (e.g. none).
     pub read_permissions: Option<&'static [Perm]>,
     pub verbs: Verbs,
+    /// The verbs (among `verbs`) that go beyond the reference, which makes the resource
+    /// read-only: chartd's way in. Marked `x-chartd-extension` in the OpenAPI document.
+    pub extension_verbs: Verbs,
     pub sharing: Sharing,
     /// DELETE archives (sets `archived`) instead of removing the row.
     pub soft_delete: bool,
@@ -479,6 +507,7 @@ impl Resource {
         permissions: &[],
         read_permissions: None,
         verbs: Verbs::READ,
+        extension_verbs: Verbs::NONE,
         sharing: Sharing::PracticeGroup,
         soft_delete: true,
         hide_archived: true,

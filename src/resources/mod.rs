@@ -1,21 +1,30 @@
 //! The registry: every resource, one line each. Routes and the OpenAPI document come from here.
 
+pub mod allergies;
+pub mod amendments;
 pub mod appointment_profiles;
 pub mod appointment_templates;
 pub mod appointments;
+pub mod clinical_note_field_types;
+pub mod clinical_note_field_values;
+pub mod clinical_note_templates;
+pub mod clinical_notes;
 pub mod custom_appointment_fields;
 pub mod custom_demographics;
 pub mod custom_vitals;
 pub mod doctors;
+pub mod documents;
 pub mod lab_documents;
 pub mod lab_orders;
 pub mod lab_orders_summary;
 pub mod lab_results;
 pub mod lab_tests;
+pub mod medications;
 pub mod offices;
 pub mod patient_flag_types;
 pub mod patients;
 pub mod patients_summary;
+pub mod problems;
 pub mod reminder_profiles;
 pub mod slot_search;
 pub mod sublabs;
@@ -55,4 +64,13 @@ pub static ALL: &[&Resource] = &[
     &tasks::RESOURCE,
     &task_notes::RESOURCE,
     &task_templates::RESOURCE,
+    &clinical_note_templates::RESOURCE,
+    &clinical_note_field_types::RESOURCE,
+    &clinical_notes::RESOURCE,
+    &clinical_note_field_values::RESOURCE,
+    &allergies::RESOURCE,
+    &medications::RESOURCE,
+    &problems::RESOURCE,
+    &amendments::RESOURCE,
+    &documents::RESOURCE,
 ];

@@ -1,13 +1,19 @@
 //! One test binary: the real server over HTTP, on SQLite, or on PostgreSQL when
 //! CHARTD_TEST_DATABASE_URL is set.
 
+mod allergies;
+mod amendments;
 mod appointments;
+mod clinical_notes;
+mod documents;
 mod framework;
 mod helpers;
 mod labs;
+mod medications;
 mod ops;
 mod patients;
 mod practice;
+mod problems;
 mod ratelimit;
 mod slots;
 mod tasks;

@@ -83,7 +83,7 @@ pub static RESOURCE: Resource = Resource {
         Field::object("clinical_note")
             .read_only()
             .verbose()
-            .sql("'null'"),
+            .sql(r#"CASE WHEN t.patient IS NULL THEN NULL ELSE COALESCE((SELECT n.summary FROM clinical_notes n WHERE n.appointment = t.id), '{"locked": false, "pdf": null, "updated_at": null}') END"#),
         Field::string("icd10_codes").read_only(),
         Field::string("icd9_codes").read_only(),
         Field::timestamp("first_billed_date").read_only().nullable(),

@@ -1,0 +1,9 @@
+DROP TABLE documents;
+DROP TABLE amendments;
+DROP TABLE problems;
+DROP TABLE medications;
+DROP TABLE allergies;
+DROP TABLE clinical_notes;
+DROP TABLE clinical_note_field_values;
+DROP TABLE clinical_note_field_types;
+DROP TABLE clinical_note_templates;
