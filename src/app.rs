@@ -77,11 +77,22 @@ pub struct AppState {
     /// CHARTD_PUBLIC_URL without a trailing slash.
     pub base_url: String,
     pub files: crate::api::files::FileStore,
+    /// Derives client secrets (to sign iframe launches).
+    pub server_key: crate::oauth::secret::ServerKey,
+    /// Per-address throttling of logins and the token endpoint.
+    pub throttle: crate::throttle::Throttle,
 }
 
 impl AppState {
+    /// Panics when the secret key cannot be loaded: callers resolve it first (`main` sets
+    /// `settings.secret_key` from [`Settings::load_secret_key`]).
     pub fn new(db: Db, settings: Settings, audit: AuditSink) -> AppState {
+        let key = settings
+            .load_secret_key()
+            .expect("the secret key (CHARTD_SECRET_KEY or its file) is readable");
         AppState {
+            server_key: crate::oauth::secret::ServerKey::new(&key),
+            throttle: crate::throttle::Throttle::new(&settings),
             db,
             audit,
             metrics: Metrics::new(),
@@ -184,6 +195,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/readyz", web::get().to(readyz))
         .route("/metrics", web::get().to(metrics))
         .route("/openapi.json", web::get().to(openapi));
+    crate::oauth::routes(cfg);
     for res in crate::resources::ALL {
         crate::api::handlers::register(cfg, res);
     }

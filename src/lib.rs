@@ -5,6 +5,8 @@ pub mod api;
 pub mod app;
 pub mod db;
 pub mod error;
+pub mod oauth;
 pub mod resources;
 pub mod settings;
 pub mod telemetry;
+pub mod throttle;

@@ -101,6 +101,12 @@ impl Scopes {
         Ok(out)
     }
 
+    /// Whether every grant of `other` is also one of these (a refresh may narrow a grant,
+    /// never widen it).
+    pub fn covers(&self, other: &Scopes) -> bool {
+        other.read & !self.read == 0 && other.write & !self.write == 0
+    }
+
     pub fn allows(&self, scope: Scope, write: bool) -> bool {
         let set = if write { self.write } else { self.read };
         set & scope.bit() != 0

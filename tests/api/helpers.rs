@@ -9,6 +9,7 @@ use chartd::admin::{self, NewApp, NewUser};
 use chartd::api::audit::AuditSink;
 use chartd::app::{self, AppState};
 use chartd::db::{migrate, Db, DbUrl, Sql, Ty, Val};
+use chartd::oauth::secret::ServerKey;
 use chartd::settings::Settings;
 use clap::Parser;
 use reqwest::{Method, StatusCode};
@@ -35,6 +36,11 @@ pub struct TestApp {
     /// Practice group B, which must never see A's data.
     pub b: Practice,
     pub client_id: String,
+    /// The test app's client secret (derived from `settings.secret_key`).
+    pub client_secret: String,
+    /// The test app's redirect URI.
+    pub redirect_uri: String,
+    pub settings: Settings,
     pub token: String,
     pub files_dir: std::path::PathBuf,
     handle: actix_web::dev::ServerHandle,
@@ -48,10 +54,15 @@ struct SettingsOnly {
     settings: Settings,
 }
 
-/// Default settings, as if no variable or flag were given.
+/// Default settings, as if no variable or flag were given, but with a secret key (so that
+/// no test writes a key file).
 pub fn test_settings() -> Settings {
-    SettingsOnly::parse_from(["chartd"]).settings
+    let mut settings = SettingsOnly::parse_from(["chartd"]).settings;
+    settings.secret_key = Some(format!("test-secret-key-{}-0123456789abcdef", unique()));
+    settings
 }
+
+pub const REDIRECT_URI: &str = "http://127.0.0.1:9/cb";
 
 fn unique() -> String {
     use std::sync::atomic::{AtomicU64, Ordering};
@@ -126,11 +137,15 @@ impl TestApp {
         settings.files_dir = dir.path().join("files").display().to_string();
         let db = Db::connect(&DbUrl::parse(&url).unwrap(), 4).unwrap();
         migrate::run(&mut db.get().unwrap()).unwrap();
-        let (_, client_id, _) = admin::app_create(
+        let key = ServerKey::new(&settings.load_secret_key().unwrap());
+        let (_, client_id, client_secret) = admin::app_create(
             &mut db.get().unwrap(),
+            &key,
             &NewApp {
                 name: "Test App".into(),
-                redirect_uris: vec!["http://127.0.0.1:9/cb".into()],
+                redirect_uris: vec![REDIRECT_URI.into()],
+                iframe_patient_url: Some("https://app.example/iframe/patient?v=1".into()),
+                iframe_clinical_note_url: Some("https://app.example/iframe/note".into()),
                 ..NewApp::default()
             },
         )
@@ -144,10 +159,11 @@ impl TestApp {
         settings.bind = format!("127.0.0.1:{port}");
         let (tx, rx) = std::sync::mpsc::channel();
         let server_db = db.clone();
+        let server_settings = settings.clone();
         std::thread::spawn(move || {
             actix_web::rt::System::new().block_on(async move {
                 let (audit, audit_task) = AuditSink::start(server_db.clone());
-                let state = Arc::new(AppState::new(server_db, settings, audit));
+                let state = Arc::new(AppState::new(server_db, server_settings, audit));
                 let server = app::server(state, listener, 1).unwrap();
                 tx.send(server.handle()).unwrap();
                 let _ = server.await;
@@ -166,6 +182,9 @@ impl TestApp {
             a,
             b,
             client_id,
+            client_secret,
+            redirect_uri: REDIRECT_URI.into(),
+            settings,
             token,
             handle,
             files_dir: dir.path().join("files"),

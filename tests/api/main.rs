@@ -3,5 +3,6 @@
 
 mod framework;
 mod helpers;
+mod oauth;
 mod ops;
 mod practice;

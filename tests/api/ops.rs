@@ -82,9 +82,13 @@ async fn served_openapi_document_is_the_checked_in_one() {
 }
 
 fn chartd(db: &str, args: &[&str]) -> (bool, Value, String) {
+    // The key file goes beside the database, never into the working directory.
+    let key_file = db.trim_start_matches("sqlite://").replace(".db", ".key");
     let out = Command::new(env!("CARGO_BIN_EXE_chartd"))
         .args(args)
         .env("CHARTD_DATABASE_URL", db)
+        .env("CHARTD_SECRET_KEY_FILE", key_file)
+        .env_remove("CHARTD_SECRET_KEY")
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout).to_string();
