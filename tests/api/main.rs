@@ -3,6 +3,7 @@
 
 mod framework;
 mod helpers;
+mod iframe;
 mod oauth;
 mod ops;
 mod practice;
