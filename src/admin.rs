@@ -310,9 +310,7 @@ pub fn token_create(
                 .execute(conn)?;
         }
         let family = crate::oauth::token::new_family(conn, app, user)?;
-        crate::oauth::token::insert_token(
-            conn, family, app, user, &scope, ttl, &access, &refresh,
-        )?;
+        crate::oauth::token::insert_token(conn, family, app, user, &scope, ttl, &access, &refresh)?;
         anyhow::Ok(())
     })?;
     Ok(IssuedToken {

@@ -113,8 +113,7 @@ pub enum Invalid {
 /// RFC 7636 §4.1/§4.2: 43 to 128 characters of [A-Za-z0-9-._~].
 pub fn pkce_value_ok(v: &str) -> bool {
     (43..=128).contains(&v.len())
-        && v
-            .bytes()
+        && v.bytes()
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~'))
 }
 
@@ -242,7 +241,10 @@ fn refuse(invalid: Invalid, issuer: &str) -> HttpResponse {
             error,
             description,
         } => {
-            let mut params = vec![("error", error), ("error_description", description.as_str())];
+            let mut params = vec![
+                ("error", error),
+                ("error_description", description.as_str()),
+            ];
             if let Some(s) = &state {
                 params.push(("state", s));
             }
@@ -264,7 +266,7 @@ enum Shown {
         new_session: Option<String>,
     },
     Consent {
-        valid: Valid,
+        valid: Box<Valid>,
         user: String,
         csrf: String,
     },
@@ -291,7 +293,7 @@ pub async fn show(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpRe
                     let csrf = session::new_csrf(conn, s.id)?;
                     match s.user {
                         Some(u) => Shown::Consent {
-                            valid,
+                            valid: Box::new(valid),
                             user: if u.name.is_empty() {
                                 u.username
                             } else {
@@ -375,7 +377,11 @@ fn dummy_hash() -> &'static str {
 }
 
 /// The id of the active user with this username and password.
-fn check_password(conn: &mut Conn, username: &str, password: &str) -> Result<Option<i64>, ApiError> {
+fn check_password(
+    conn: &mut Conn,
+    username: &str,
+    password: &str,
+) -> Result<Option<i64>, ApiError> {
     let row = Sql::new("SELECT id, password_hash FROM users WHERE username = ? AND archived = ?")
         .bind(username)
         .bind(false)
@@ -453,7 +459,12 @@ pub async fn login(
                 .insert_header((header::LOCATION, format!("{}{}", state.base_url, r.path())))
                 .insert_header((header::CACHE_CONTROL, "no-store"))
                 .finish();
-            set_cookie(&mut res, &token, session::SIGNED_IN_TTL, secure_cookies(&state));
+            set_cookie(
+                &mut res,
+                &token,
+                session::SIGNED_IN_TTL,
+                secure_cookies(&state),
+            );
             res
         }
     })

@@ -46,7 +46,11 @@ pub async fn introspect(
             let t = now();
             let unix = |ts: Option<NaiveDateTime>| ts.map(|ts| ts.and_utc().timestamp());
             for refresh in [false, true] {
-                let column = if refresh { "refresh_hash" } else { "token_hash" };
+                let column = if refresh {
+                    "refresh_hash"
+                } else {
+                    "token_hash"
+                };
                 let row = Sql::new(format!("{QUERY} WHERE a.{column} = ?"))
                     .bind(hash.as_str())
                     .load_one(conn, &tys)?;

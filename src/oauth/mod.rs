@@ -223,7 +223,9 @@ const MAX_FORM: usize = 64 * 1024;
 #[derive(Debug)]
 pub enum FormError {
     /// Not form-urlencoded; `json` when it was JSON.
-    NotForm { json: bool },
+    NotForm {
+        json: bool,
+    },
     TooLarge,
     Unreadable,
 }
@@ -332,10 +334,7 @@ impl App {
 
 /// The client credentials of a request: HTTP Basic (RFC 6749 §2.3.1, each part
 /// form-urlencoded) or `client_id` + `client_secret` in the body, never both.
-fn client_credentials(
-    req: &HttpRequest,
-    params: &Params,
-) -> Result<(String, String), OAuthError> {
+fn client_credentials(req: &HttpRequest, params: &Params) -> Result<(String, String), OAuthError> {
     let body_id = params.param("client_id")?;
     let body_secret = params.param("client_secret")?;
     let basic = req

@@ -24,11 +24,20 @@ fn schema_ref(name: &str) -> RefOr<Schema> {
     Ref::from_schema_name(name).into()
 }
 
-fn query(name: &str, required: bool, schema: ObjectBuilder, doc: &str) -> utoipa::openapi::path::Parameter {
+fn query(
+    name: &str,
+    required: bool,
+    schema: ObjectBuilder,
+    doc: &str,
+) -> utoipa::openapi::path::Parameter {
     ParameterBuilder::new()
         .name(name)
         .parameter_in(ParameterIn::Query)
-        .required(if required { Required::True } else { Required::False })
+        .required(if required {
+            Required::True
+        } else {
+            Required::False
+        })
         .schema(Some(schema))
         .description(Some(doc))
         .build()
@@ -141,7 +150,9 @@ pub fn add(paths: &mut Paths, components: ComponentsBuilder) -> ComponentsBuilde
     let tag = "oauth";
     let authorize_get = OperationBuilder::new()
         .operation_id(Some("oauth_authorize"))
-        .summary(Some("Authorization endpoint: the login and consent pages (HTML)"))
+        .summary(Some(
+            "Authorization endpoint: the login and consent pages (HTML)",
+        ))
         .description(Some(
             "Send the user's browser here. Without a session it shows a login form (username, \
              password), then a consent form naming the application and the scopes. Authorize \
@@ -171,7 +182,11 @@ pub fn add(paths: &mut Paths, components: ComponentsBuilder) -> ComponentsBuilde
 
     let mut consent_fields = vec![
         ("csrf_token", true, "The token of the consent form."),
-        ("allow", false, "Present (the Authorize button): issue a code."),
+        (
+            "allow",
+            false,
+            "Present (the Authorize button): issue a code.",
+        ),
         ("deny", false, "The Deny button: answer access_denied."),
     ];
     consent_fields.extend(AUTH_REQUEST);
@@ -224,11 +239,7 @@ pub fn add(paths: &mut Paths, components: ComponentsBuilder) -> ComponentsBuilde
     paths.add_path_operation("/o/login", vec![HttpMethod::Post], login.build());
 
     let mut token_fields = vec![
-        (
-            "grant_type",
-            true,
-            "authorization_code or refresh_token.",
-        ),
+        ("grant_type", true, "authorization_code or refresh_token."),
         ("code", false, "authorization_code: the code."),
         (
             "redirect_uri",
@@ -338,9 +349,16 @@ pub fn add(paths: &mut Paths, components: ComponentsBuilder) -> ComponentsBuilde
             .summary(Some("Enable the app's iframes for the authorizing doctor"))
             .description(Some("No body. Required scopes: none."))
             .response("201", response("Enabled.", json("IframeIntegration")))
-            .response("200", response("Was already enabled.", json("IframeIntegration"))),
+            .response(
+                "200",
+                response("Was already enabled.", json("IframeIntegration")),
+            ),
     );
-    paths.add_path_operation("/api/iframe_integration", vec![HttpMethod::Post], enable.build());
+    paths.add_path_operation(
+        "/api/iframe_integration",
+        vec![HttpMethod::Post],
+        enable.build(),
+    );
     let disable = common(
         OperationBuilder::new()
             .operation_id(Some("iframe_integration_disable"))
@@ -355,7 +373,9 @@ pub fn add(paths: &mut Paths, components: ComponentsBuilder) -> ComponentsBuilde
     let launch = common(
         OperationBuilder::new()
             .operation_id(Some("iframe_integration_launch"))
-            .summary(Some("The signed iframe URL for a patient or clinical note page"))
+            .summary(Some(
+                "The signed iframe URL for a patient or clinical note page",
+            ))
             .description(Some(
                 "The app's iframe URL for the page with user_id, doctor_id, patient_id, \
                  practice_id, iat (and appointment_id on the clinical note page) appended, plus \
@@ -417,7 +437,10 @@ pub fn add(paths: &mut Paths, components: ComponentsBuilder) -> ComponentsBuilde
     for (name, s) in [
         ("access_token", string()),
         ("token_type", string().enum_values(Some(["Bearer"]))),
-        ("expires_in", integer().description(Some("Seconds; 172800 by default."))),
+        (
+            "expires_in",
+            integer().description(Some("Seconds; 172800 by default.")),
+        ),
         ("refresh_token", string()),
         ("scope", string()),
     ] {
@@ -441,7 +464,10 @@ pub fn add(paths: &mut Paths, components: ComponentsBuilder) -> ComponentsBuilde
         ("client_id", string()),
         ("username", string()),
         ("sub", string().description(Some("The user id."))),
-        ("token_type", string().description(Some("Bearer or refresh_token."))),
+        (
+            "token_type",
+            string().description(Some("Bearer or refresh_token.")),
+        ),
         ("exp", integer()),
         ("iat", integer()),
         ("iss", string()),

@@ -55,7 +55,12 @@ pub fn html(status: StatusCode, body: String) -> HttpResponse {
 }
 
 /// An error page; `retry` is a link (to our own /o/authorize) to start again.
-pub fn error_page(status: StatusCode, title: &str, message: &str, retry: Option<&str>) -> HttpResponse {
+pub fn error_page(
+    status: StatusCode,
+    title: &str,
+    message: &str,
+    retry: Option<&str>,
+) -> HttpResponse {
     let mut body = format!(
         "<h1>{}</h1>\n<p class=\"error\">{}</p>\n",
         escape(title),
@@ -75,7 +80,9 @@ pub fn throttled(retry_after: u64) -> HttpResponse {
     let mut res = error_page(
         StatusCode::TOO_MANY_REQUESTS,
         "Too many attempts",
-        &format!("Too many sign-in attempts from your address. Try again in {retry_after} seconds."),
+        &format!(
+            "Too many sign-in attempts from your address. Try again in {retry_after} seconds."
+        ),
         None,
     );
     if let Ok(v) = header::HeaderValue::from_str(&retry_after.to_string()) {

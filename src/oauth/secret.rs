@@ -63,6 +63,8 @@ mod tests {
             ServerKey::new("0123456789abcdef0123456789abcdeX").client_secret("abc")
         );
         assert!(k.stored_client_secret("abc", &hash_token(&s)).is_some());
-        assert!(k.stored_client_secret("abc", &hash_token("other")).is_none());
+        assert!(k
+            .stored_client_secret("abc", &hash_token("other"))
+            .is_none());
     }
 }

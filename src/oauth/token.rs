@@ -23,7 +23,9 @@ use crate::db::{Conn, Sql, Ty};
 
 use super::authorize::pkce_value_ok;
 use super::secret::hashes_equal;
-use super::{authenticate_client, no_store_json, read_form, throttle_token, App, OAuthError, Params};
+use super::{
+    authenticate_client, no_store_json, read_form, throttle_token, App, OAuthError, Params,
+};
 
 /// An issued token pair.
 #[derive(Clone, Debug, serde::Serialize)]
@@ -103,11 +105,13 @@ pub fn revoke_family(conn: &mut Conn, family: i64) -> diesel::QueryResult<usize>
 }
 
 fn user_active(conn: &mut Conn, user: i64) -> diesel::QueryResult<bool> {
-    Ok(Sql::new("SELECT id FROM users WHERE id = ? AND archived = ?")
-        .bind(user)
-        .bind(false)
-        .load_i64(conn)?
-        .is_some())
+    Ok(
+        Sql::new("SELECT id FROM users WHERE id = ? AND archived = ?")
+            .bind(user)
+            .bind(false)
+            .load_i64(conn)?
+            .is_some(),
+    )
 }
 
 /// POST /o/token.
@@ -183,11 +187,12 @@ async fn exchange_code(
             if row[1].as_i64() != Some(app.id) {
                 return Ok(Err(invalid()));
             }
-            let spent = Sql::new("UPDATE oauth_codes SET used_at = ? WHERE id = ? AND used_at IS NULL")
-                .bind(now())
-                .bind(id)
-                .execute(conn)?
-                == 0;
+            let spent =
+                Sql::new("UPDATE oauth_codes SET used_at = ? WHERE id = ? AND used_at IS NULL")
+                    .bind(now())
+                    .bind(id)
+                    .execute(conn)?
+                    == 0;
             if spent {
                 // RFC 6749 §4.1.2: a code used twice revokes what it was exchanged for.
                 let family = Sql::new("SELECT family_id FROM oauth_codes WHERE id = ?")
@@ -195,7 +200,12 @@ async fn exchange_code(
                     .load_i64(conn)?;
                 if let Some(f) = family {
                     let n = revoke_family(conn, f)?;
-                    tracing::warn!(app = app.id, family = f, revoked = n, "authorization code replayed");
+                    tracing::warn!(
+                        app = app.id,
+                        family = f,
+                        revoked = n,
+                        "authorization code replayed"
+                    );
                 }
                 return Ok(Err(OAuthError::invalid_grant(
                     "The code was already used; the tokens issued for it are revoked.",
@@ -257,9 +267,10 @@ async fn refresh(
     let refresh = params.require("refresh_token")?.to_string();
     let requested = match params.param("scope")? {
         None => None,
-        Some(s) => Some(super::normalize_scope(s).map_err(|w| {
-            OAuthError::invalid_scope(format!("Unknown scope {w:?}."))
-        })?),
+        Some(s) => Some(
+            super::normalize_scope(s)
+                .map_err(|w| OAuthError::invalid_scope(format!("Unknown scope {w:?}.")))?,
+        ),
     };
     let outcome = state
         .db
@@ -272,7 +283,15 @@ async fn refresh(
             .bind(hash_token(&refresh))
             .load_one(
                 conn,
-                &[Ty::Int, Ty::Int, Ty::Int, Ty::Text, Ty::Int, Ty::Bool, Ty::Timestamp],
+                &[
+                    Ty::Int,
+                    Ty::Int,
+                    Ty::Int,
+                    Ty::Text,
+                    Ty::Int,
+                    Ty::Bool,
+                    Ty::Timestamp,
+                ],
             )?;
             let Some(row) = row else {
                 return Ok(Err(invalid()));
@@ -356,9 +375,10 @@ pub fn revoke_token(conn: &mut Conn, app: i64, token: &str) -> diesel::QueryResu
             .execute(conn)?;
         return Ok(true);
     }
-    let refresh = Sql::new("SELECT id, app_id, family_id FROM access_tokens WHERE refresh_hash = ?")
-        .bind(hash)
-        .load_one(conn, &tys)?;
+    let refresh =
+        Sql::new("SELECT id, app_id, family_id FROM access_tokens WHERE refresh_hash = ?")
+            .bind(hash)
+            .load_one(conn, &tys)?;
     if let Some(row) = refresh.filter(|r| r[1].as_i64() == Some(app)) {
         // RFC 7009 §2.1: revoking a refresh token revokes the access tokens of its grant.
         match row[2].as_i64() {
@@ -372,4 +392,3 @@ pub fn revoke_token(conn: &mut Conn, app: i64, token: &str) -> diesel::QueryResu
     }
     Ok(false)
 }
-

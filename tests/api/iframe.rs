@@ -33,7 +33,9 @@ fn verify(url: &str, secret: &str, own_params: &[&str]) -> Result<Map<String, Va
         .filter(|(k, _)| k != "jwt" && !own_params.contains(&k.as_str()))
         .collect();
     if signed.len() != claims.len() {
-        return Err(format!("parameters {signed:?} are not the claims {claims:?}"));
+        return Err(format!(
+            "parameters {signed:?} are not the claims {claims:?}"
+        ));
     }
     for (k, v) in &signed {
         match claims.get(k) {
@@ -49,7 +51,13 @@ fn with_param(url: &str, name: &str, value: &str) -> String {
     let pairs: Vec<(String, String)> = parsed
         .query_pairs()
         .into_owned()
-        .map(|(k, v)| if k == name { (k, value.to_string()) } else { (k, v) })
+        .map(|(k, v)| {
+            if k == name {
+                (k, value.to_string())
+            } else {
+                (k, v)
+            }
+        })
         .collect();
     parsed.query_pairs_mut().clear().extend_pairs(pairs);
     parsed.to_string()
@@ -106,8 +114,17 @@ async fn an_enabled_app_gets_signed_patient_launch_urls() {
     let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
     let mut payload: Value = serde_json::from_slice(&b64.decode(parts[1]).unwrap()).unwrap();
     payload["patient_id"] = json!(patient + 1);
-    let forged = format!("{}.{}.{}", parts[0], b64.encode(payload.to_string()), parts[2]);
-    let forged_url = with_param(&with_param(&url, "jwt", &forged), "patient_id", &(patient + 1).to_string());
+    let forged = format!(
+        "{}.{}.{}",
+        parts[0],
+        b64.encode(payload.to_string()),
+        parts[2]
+    );
+    let forged_url = with_param(
+        &with_param(&url, "jwt", &forged),
+        "patient_id",
+        &(patient + 1).to_string(),
+    );
     assert!(verify(&forged_url, &app.client_secret, &["v"]).is_err());
     assert!(verify(&url, "not-the-client-secret", &["v"]).is_err());
 
@@ -139,8 +156,14 @@ async fn launch_parameters_are_checked_and_objects_outside_the_practice_are_404(
     let (status, body) = app.get("/api/iframe_integration/launch?page=billing").await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert!(body["page"].is_array(), "{body}");
-    for q in ["page=patient", "page=patient&patient_id=abc", "page=patient&patient_id=-3"] {
-        let (status, body) = app.get(&format!("/api/iframe_integration/launch?{q}")).await;
+    for q in [
+        "page=patient",
+        "page=patient&patient_id=abc",
+        "page=patient&patient_id=-3",
+    ] {
+        let (status, body) = app
+            .get(&format!("/api/iframe_integration/launch?{q}"))
+            .await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{q}");
         assert!(body["patient_id"].is_array(), "{q}: {body}");
     }
@@ -181,9 +204,7 @@ async fn launch_parameters_are_checked_and_objects_outside_the_practice_are_404(
 
     // Another doctor's patient in the same practice, when patients are not shared: 404.
     let (_, doctor2) = app.user(app.a.id, "doctor", None);
-    let theirs = app
-        .create_patient(json!({"doctor": doctor2}))
-        .await["id"]
+    let theirs = app.create_patient(json!({"doctor": doctor2})).await["id"]
         .as_i64()
         .unwrap();
     let url = format!("/api/iframe_integration/launch?page=patient&patient_id={theirs}");
@@ -196,7 +217,12 @@ async fn launch_parameters_are_checked_and_objects_outside_the_practice_are_404(
 
     // Verbs and authentication.
     let (status, _) = app
-        .send(Method::GET, "/api/iframe_integration", Some(&app.token), None)
+        .send(
+            Method::GET,
+            "/api/iframe_integration",
+            Some(&app.token),
+            None,
+        )
         .await;
     assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED);
     let (status, _) = app
@@ -258,12 +284,17 @@ async fn an_app_without_an_iframe_url_cannot_launch() {
         )
         .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
-    assert!(body["page"][0].as_str().unwrap().contains("no iframe URL"), "{body}");
+    assert!(
+        body["page"][0].as_str().unwrap().contains("no iframe URL"),
+        "{body}"
+    );
     // The test app was not enabled by this: its own launch is still refused.
     assert_eq!(
-        app.get(&format!("/api/iframe_integration/launch?page=patient&patient_id={patient}"))
-            .await
-            .0,
+        app.get(&format!(
+            "/api/iframe_integration/launch?page=patient&patient_id={patient}"
+        ))
+        .await
+        .0,
         StatusCode::FORBIDDEN
     );
 }

@@ -8,8 +8,7 @@ use oauth2::basic::{BasicClient, BasicErrorResponseType, BasicTokenType};
 use oauth2::{
     AuthType, AuthUrl, AuthorizationCode, ClientId, ClientSecret, CsrfToken, EndpointNotSet,
     EndpointSet, IntrospectionUrl, PkceCodeChallenge, PkceCodeVerifier, RedirectUrl,
-    RequestTokenError, RevocationUrl, Scope,
-    TokenIntrospectionResponse, TokenResponse, TokenUrl,
+    RequestTokenError, RevocationUrl, Scope, TokenIntrospectionResponse, TokenResponse, TokenUrl,
 };
 use reqwest::header::HeaderMap;
 use reqwest::{Method, StatusCode};
@@ -162,7 +161,12 @@ async fn sign_in(app: &TestApp, browser: &mut Browser, url: &str) -> Page {
         ],
     );
     let signed_in = browser.post("/o/login", &form).await;
-    assert_eq!(signed_in.status, StatusCode::SEE_OTHER, "{}", signed_in.body);
+    assert_eq!(
+        signed_in.status,
+        StatusCode::SEE_OTHER,
+        "{}",
+        signed_in.body
+    );
     let consent = browser.get(&signed_in.location()).await;
     assert_eq!(consent.status, StatusCode::OK);
     assert!(consent.body.contains("name=\"allow\""), "{}", consent.body);
@@ -179,14 +183,21 @@ async fn authorize(app: &TestApp, url: &str, allow: bool) -> String {
         ("deny", "Deny")
     };
     let done = browser
-        .post("/o/authorize", &with(hidden_fields(&consent.body), &[button]))
+        .post(
+            "/o/authorize",
+            &with(hidden_fields(&consent.body), &[button]),
+        )
         .await;
     assert_eq!(done.status, StatusCode::FOUND, "{}", done.body);
     done.location()
 }
 
 /// A code for user A with PKCE; answers (code, verifier).
-async fn code_with_pkce(app: &TestApp, client: &Client, scopes: &[&str]) -> (String, PkceCodeVerifier) {
+async fn code_with_pkce(
+    app: &TestApp,
+    client: &Client,
+    scopes: &[&str],
+) -> (String, PkceCodeVerifier) {
     let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
     let (url, state) = client
         .authorize_url(CsrfToken::new_random)
@@ -216,7 +227,11 @@ fn urlencode(s: &str) -> String {
 }
 
 /// POSTs a form to an /o/ endpoint with the test app's credentials in the body.
-async fn post_form(app: &TestApp, path: &str, fields: &[(&str, &str)]) -> (StatusCode, HeaderMap, Value) {
+async fn post_form(
+    app: &TestApp,
+    path: &str,
+    fields: &[(&str, &str)],
+) -> (StatusCode, HeaderMap, Value) {
     let mut form: Vec<(&str, &str)> = vec![
         ("client_id", &app.client_id),
         ("client_secret", &app.client_secret),
@@ -256,8 +271,12 @@ fn other_app(app: &TestApp) -> (String, String) {
 /// RFC 7009 revocation. (The oauth2 crate refuses to revoke over plain http, as RFC 7009
 /// requires TLS; the test server speaks http.)
 async fn revoke(app: &TestApp, token: &str, hint: &str) {
-    let (status, headers, body) =
-        post_form(app, "/o/revoke_token/", &[("token", token), ("token_type_hint", hint)]).await;
+    let (status, headers, body) = post_form(
+        app,
+        "/o/revoke_token/",
+        &[("token", token), ("token_type_hint", hint)],
+    )
+    .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(headers["cache-control"], "no-store");
 }
@@ -303,8 +322,14 @@ async fn the_code_flow_with_pkce_issues_tokens_that_call_the_api_and_refresh_wit
 
     let consent = sign_in(&app, &mut browser, url.as_str()).await;
     // The consent page names the app and each scope in plain words.
-    assert!(consent.body.contains("Authorize Test App?"), "{}", consent.body);
-    assert!(consent.body.contains("Read, create and change patient demographics and charts"));
+    assert!(
+        consent.body.contains("Authorize Test App?"),
+        "{}",
+        consent.body
+    );
+    assert!(consent
+        .body
+        .contains("Read, create and change patient demographics and charts"));
     assert!(consent.body.contains("Read your user account"));
     assert!(consent.body.contains("Authorize") && consent.body.contains("Deny"));
     let done = browser
@@ -315,7 +340,10 @@ async fn the_code_flow_with_pkce_issues_tokens_that_call_the_api_and_refresh_wit
         .await;
     assert_eq!(done.status, StatusCode::FOUND);
     let back = done.location();
-    assert!(back.starts_with(&format!("{}?", app.redirect_uri)), "{back}");
+    assert!(
+        back.starts_with(&format!("{}?", app.redirect_uri)),
+        "{back}"
+    );
     let q = query_of(&back);
     assert_eq!(&q["state"], state.secret());
     assert_eq!(q["iss"], app.address);
@@ -329,7 +357,12 @@ async fn the_code_flow_with_pkce_issues_tokens_that_call_the_api_and_refresh_wit
         .unwrap();
     assert_eq!(*tokens.token_type(), BasicTokenType::Bearer);
     assert_eq!(tokens.expires_in().unwrap().as_secs(), 172800);
-    let scopes: Vec<String> = tokens.scopes().unwrap().iter().map(|s| s.to_string()).collect();
+    let scopes: Vec<String> = tokens
+        .scopes()
+        .unwrap()
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
     assert_eq!(scopes, ["patients", "user:read"]);
     let access = tokens.access_token().secret().clone();
     let refresh = tokens.refresh_token().unwrap().clone();
@@ -352,7 +385,12 @@ async fn the_code_flow_with_pkce_issues_tokens_that_call_the_api_and_refresh_wit
     assert_eq!(user["id"], app.a.user);
     // user:read cannot write; the token has no clinical scope.
     let (status, _) = app
-        .send(Method::PATCH, "/api/offices/1", Some(&access), Some(json!({"online_scheduling": true})))
+        .send(
+            Method::PATCH,
+            "/api/offices/1",
+            Some(&access),
+            Some(json!({"online_scheduling": true})),
+        )
         .await;
     assert_eq!(status, StatusCode::FORBIDDEN);
 
@@ -366,8 +404,14 @@ async fn the_code_flow_with_pkce_issues_tokens_that_call_the_api_and_refresh_wit
     let refresh2 = refreshed.refresh_token().unwrap().clone();
     assert_ne!(access2, access);
     assert_ne!(refresh2.secret(), refresh.secret());
-    assert_eq!(app.get_as(&access2, "/api/patients").await.0, StatusCode::OK);
-    assert_eq!(app.get_as(&access, "/api/patients").await.0, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        app.get_as(&access2, "/api/patients").await.0,
+        StatusCode::OK
+    );
+    assert_eq!(
+        app.get_as(&access, "/api/patients").await.0,
+        StatusCode::UNAUTHORIZED
+    );
     // A refresh may narrow the grant, never widen it.
     let narrowed = client
         .exchange_refresh_token(&refresh2)
@@ -377,9 +421,17 @@ async fn the_code_flow_with_pkce_issues_tokens_that_call_the_api_and_refresh_wit
         .unwrap();
     assert_eq!(narrowed.scopes().unwrap()[0].as_str(), "patients:read");
     let access3 = narrowed.access_token().secret().clone();
-    assert_eq!(app.get_as(&access3, "/api/patients").await.0, StatusCode::OK);
+    assert_eq!(
+        app.get_as(&access3, "/api/patients").await.0,
+        StatusCode::OK
+    );
     let (status, _) = app
-        .send(Method::POST, "/api/patients", Some(&access3), Some(app.patient_body(json!({}))))
+        .send(
+            Method::POST,
+            "/api/patients",
+            Some(&access3),
+            Some(app.patient_body(json!({}))),
+        )
         .await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     let wider = client
@@ -423,7 +475,10 @@ async fn replaying_a_rotated_refresh_token_revokes_the_whole_family() {
         .await;
     assert_eq!(grant_error(replay), BasicErrorResponseType::InvalidGrant);
 
-    assert_eq!(app.get_as(live, "/api/patients").await.0, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        app.get_as(live, "/api/patients").await.0,
+        StatusCode::UNAUTHORIZED
+    );
     let after = client
         .exchange_refresh_token(third.refresh_token().unwrap())
         .request_async(&app.client)
@@ -468,7 +523,10 @@ async fn an_unknown_client_or_redirect_uri_gets_an_error_page_and_no_redirect() 
             app.client_id,
             urlencode(&app.redirect_uri)
         ),
-        format!("/o/authorize?response_type=code&client_id={}", app.client_id),
+        format!(
+            "/o/authorize?response_type=code&client_id={}",
+            app.client_id
+        ),
         "/o/authorize?response_type=code".to_string(),
     ] {
         let page = browser.get(&url).await;
@@ -495,7 +553,13 @@ async fn an_unknown_client_or_redirect_uri_gets_an_error_page_and_no_redirect() 
     .await;
     let fields: Vec<(String, String)> = hidden_fields(&consent.body)
         .into_iter()
-        .map(|(k, v)| if k == "redirect_uri" { (k, evil.to_string()) } else { (k, v) })
+        .map(|(k, v)| {
+            if k == "redirect_uri" {
+                (k, evil.to_string())
+            } else {
+                (k, v)
+            }
+        })
         .collect();
     let page = browser
         .post("/o/authorize", &with(fields, &[("allow", "Authorize")]))
@@ -515,11 +579,17 @@ async fn unknown_scopes_and_bad_requests_redirect_with_an_error() {
         urlencode(&app.redirect_uri)
     );
     for (extra, error) in [
-        ("&response_type=code&scope=patients%20everything", "invalid_scope"),
+        (
+            "&response_type=code&scope=patients%20everything",
+            "invalid_scope",
+        ),
         ("&response_type=code&scope=patients:delete", "invalid_scope"),
         ("&response_type=token", "unsupported_response_type"),
         ("", "invalid_request"),
-        ("&response_type=code&scope=user&scope=labs", "invalid_request"),
+        (
+            "&response_type=code&scope=user&scope=labs",
+            "invalid_request",
+        ),
     ] {
         let page = browser.get(&format!("{base}{extra}")).await;
         assert_eq!(page.status, StatusCode::FOUND, "{extra}: {}", page.body);
@@ -587,7 +657,9 @@ async fn pkce_requires_s256_and_the_matching_verifier() {
         .await
         .unwrap();
     assert_eq!(
-        app.get_as(tokens.access_token().secret(), "/api/patients").await.0,
+        app.get_as(tokens.access_token().secret(), "/api/patients")
+            .await
+            .0,
         StatusCode::OK
     );
 }
@@ -613,7 +685,10 @@ async fn a_reused_code_fails_and_revokes_the_tokens_issued_from_it() {
         .request_async(&app.client)
         .await;
     assert_eq!(grant_error(again), BasicErrorResponseType::InvalidGrant);
-    assert_eq!(app.get_as(access, "/api/patients").await.0, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        app.get_as(access, "/api/patients").await.0,
+        StatusCode::UNAUTHORIZED
+    );
     let r = client
         .exchange_refresh_token(tokens.refresh_token().unwrap())
         .request_async(&app.client)
@@ -667,13 +742,24 @@ async fn expired_codes_wrong_redirect_uris_and_wrong_secrets_are_refused() {
     let res = app
         .client
         .post(app.url("/o/token/"))
-        .form(&[("grant_type", "authorization_code"), ("code", &code), ("client_id", "nope"), ("client_secret", "x")])
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("client_id", "nope"),
+            ("client_secret", "x"),
+        ])
         .send()
         .await
         .unwrap();
     assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
-    assert!(res.headers()["www-authenticate"].to_str().unwrap().starts_with("Basic"));
-    assert_eq!(res.json::<Value>().await.unwrap()["error"], "invalid_client");
+    assert!(res.headers()["www-authenticate"]
+        .to_str()
+        .unwrap()
+        .starts_with("Basic"));
+    assert_eq!(
+        res.json::<Value>().await.unwrap()["error"],
+        "invalid_client"
+    );
     // The code survived the failed client authentications (they never reached it).
     let tokens = client
         .set_auth_type(AuthType::RequestBody)
@@ -691,23 +777,41 @@ async fn the_token_endpoint_takes_forms_only_with_or_without_its_slash() {
         let res = app
             .client
             .post(app.url(path))
-            .json(&json!({"grant_type": "authorization_code", "client_id": app.client_id,
-                          "client_secret": app.client_secret, "code": "x"}))
+            .json(
+                &json!({"grant_type": "authorization_code", "client_id": app.client_id,
+                          "client_secret": app.client_secret, "code": "x"}),
+            )
             .send()
             .await
             .unwrap();
         assert_eq!(res.status(), StatusCode::BAD_REQUEST, "{path}");
         let body: Value = res.json().await.unwrap();
         assert_eq!(body["error"], "invalid_request");
-        assert!(body["error_description"].as_str().unwrap().contains("not JSON"), "{body}");
+        assert!(
+            body["error_description"]
+                .as_str()
+                .unwrap()
+                .contains("not JSON"),
+            "{body}"
+        );
 
         let (status, _, body) = post_form(&app, path, &[("grant_type", "password")]).await;
         assert_eq!(status, StatusCode::BAD_REQUEST);
         assert_eq!(body["error"], "unsupported_grant_type");
-        let (status, _, body) = post_form(&app, path, &[("grant_type", "authorization_code")]).await;
+        let (status, _, body) =
+            post_form(&app, path, &[("grant_type", "authorization_code")]).await;
         assert_eq!(status, StatusCode::BAD_REQUEST);
         assert_eq!(body["error"], "invalid_request", "code is missing");
-        let (status, _, body) = post_form(&app, path, &[("grant_type", "authorization_code"), ("code", "bogus"), ("redirect_uri", &app.redirect_uri)]).await;
+        let (status, _, body) = post_form(
+            &app,
+            path,
+            &[
+                ("grant_type", "authorization_code"),
+                ("code", "bogus"),
+                ("redirect_uri", &app.redirect_uri),
+            ],
+        )
+        .await;
         assert_eq!(status, StatusCode::BAD_REQUEST);
         assert_eq!(body["error"], "invalid_grant");
         let res = app.client.get(app.url(path)).send().await.unwrap();
@@ -718,7 +822,11 @@ async fn the_token_endpoint_takes_forms_only_with_or_without_its_slash() {
         .client
         .post(app.url("/o/token/"))
         .basic_auth(&app.client_id, Some(&app.client_secret))
-        .form(&[("grant_type", "refresh_token"), ("refresh_token", "x"), ("client_secret", app.client_secret.as_str())])
+        .form(&[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", "x"),
+            ("client_secret", app.client_secret.as_str()),
+        ])
         .send()
         .await
         .unwrap();
@@ -747,7 +855,10 @@ async fn revocation_ends_access_and_refresh_tokens_and_answers_200_for_unknown_o
         .await
         .unwrap();
     let access = tokens.access_token().clone();
-    assert_eq!(app.get_as(access.secret(), "/api/patients").await.0, StatusCode::OK);
+    assert_eq!(
+        app.get_as(access.secret(), "/api/patients").await.0,
+        StatusCode::OK
+    );
     revoke(&app, access.secret(), "access_token").await;
     let (status, _) = app.get_as(access.secret(), "/api/patients").await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
@@ -759,9 +870,16 @@ async fn revocation_ends_access_and_refresh_tokens_and_answers_200_for_unknown_o
         .request_async(&app.client)
         .await
         .unwrap();
-    revoke(&app, tokens.refresh_token().unwrap().secret(), "refresh_token").await;
+    revoke(
+        &app,
+        tokens.refresh_token().unwrap().secret(),
+        "refresh_token",
+    )
+    .await;
     assert_eq!(
-        app.get_as(tokens.access_token().secret(), "/api/patients").await.0,
+        app.get_as(tokens.access_token().secret(), "/api/patients")
+            .await
+            .0,
         StatusCode::UNAUTHORIZED
     );
     let r = client
@@ -780,7 +898,11 @@ async fn revocation_ends_access_and_refresh_tokens_and_answers_200_for_unknown_o
     let res = app
         .client
         .post(app.url("/o/revoke_token/"))
-        .form(&[("token", app.token.as_str()), ("client_id", &other_id), ("client_secret", &other_secret)])
+        .form(&[
+            ("token", app.token.as_str()),
+            ("client_id", &other_id),
+            ("client_secret", &other_secret),
+        ])
         .send()
         .await
         .unwrap();
@@ -816,7 +938,12 @@ async fn introspection_describes_the_clients_own_live_tokens_only() {
         .await
         .unwrap();
     assert!(info.active());
-    let scopes: Vec<String> = info.scopes().unwrap().iter().map(|s| s.to_string()).collect();
+    let scopes: Vec<String> = info
+        .scopes()
+        .unwrap()
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
     assert_eq!(scopes, ["patients", "user:read"]);
     assert_eq!(info.client_id().unwrap().as_str(), app.client_id);
     assert_eq!(info.username().unwrap(), username(&app, app.a.user));
@@ -847,7 +974,10 @@ async fn introspection_describes_the_clients_own_live_tokens_only() {
     assert_eq!(body, json!({"active": false}));
     // Another app learns nothing about this app's live tokens.
     let (status, _, body) = post_form(&app, "/o/introspect/", &[("token", &app.token)]).await;
-    assert_eq!((status, body["active"].clone()), (StatusCode::OK, json!(true)));
+    assert_eq!(
+        (status, body["active"].clone()),
+        (StatusCode::OK, json!(true))
+    );
     let (other_id, other_secret) = other_app(&app);
     let res = app
         .client
@@ -890,7 +1020,10 @@ async fn the_metadata_document_describes_the_endpoints() {
             json!(["authorization_code", "refresh_token"])
         );
         let scopes = doc["scopes_supported"].as_array().unwrap();
-        assert!(scopes.contains(&json!("patients:read")) && scopes.contains(&json!("billing:patient-payment")));
+        assert!(
+            scopes.contains(&json!("patients:read"))
+                && scopes.contains(&json!("billing:patient-payment"))
+        );
     }
 }
 
@@ -908,26 +1041,46 @@ async fn a_failed_login_never_says_whether_the_username_exists() {
     let known = browser
         .post(
             "/o/login",
-            &with(fields.clone(), &[("username", &username(&app, app.a.user)), ("password", "wrong-password")]),
+            &with(
+                fields.clone(),
+                &[
+                    ("username", &username(&app, app.a.user)),
+                    ("password", "wrong-password"),
+                ],
+            ),
         )
         .await;
     let unknown = browser
         .post(
             "/o/login",
-            &with(fields, &[("username", "nobody-by-this-name"), ("password", "wrong-password")]),
+            &with(
+                fields,
+                &[
+                    ("username", "nobody-by-this-name"),
+                    ("password", "wrong-password"),
+                ],
+            ),
         )
         .await;
     assert_eq!(known.status, StatusCode::OK);
     assert_eq!(known.status, unknown.status);
     assert_eq!(known.body, unknown.body);
-    assert!(known.body.contains("Please enter a correct username and password"));
+    assert!(known
+        .body
+        .contains("Please enter a correct username and password"));
     assert!(known.headers.get("set-cookie").is_none());
     // The same form still signs in afterwards.
     let fields = hidden_fields(&unknown.body);
     let ok = browser
         .post(
             "/o/login",
-            &with(fields, &[("username", &username(&app, app.a.user)), ("password", "password123")]),
+            &with(
+                fields,
+                &[
+                    ("username", &username(&app, app.a.user)),
+                    ("password", "password123"),
+                ],
+            ),
         )
         .await;
     assert_eq!(ok.status, StatusCode::SEE_OTHER);
@@ -947,12 +1100,21 @@ async fn forms_need_the_session_cookie_and_its_csrf_token() {
     assert!(anonymous.is_some());
     let good = with(
         hidden_fields(&login.body),
-        &[("username", &username(&app, app.a.user)), ("password", "password123")],
+        &[
+            ("username", &username(&app, app.a.user)),
+            ("password", "password123"),
+        ],
     );
     // A forged CSRF token, or no cookie at all: 403, no session.
     let forged: Vec<(String, String)> = good
         .iter()
-        .map(|(k, v)| if k == "csrf_token" { (k.clone(), "forged".into()) } else { (k.clone(), v.clone()) })
+        .map(|(k, v)| {
+            if k == "csrf_token" {
+                (k.clone(), "forged".into())
+            } else {
+                (k.clone(), v.clone())
+            }
+        })
         .collect();
     let page = browser.post("/o/login", &forged).await;
     assert_eq!(page.status, StatusCode::FORBIDDEN);
@@ -963,7 +1125,10 @@ async fn forms_need_the_session_cookie_and_its_csrf_token() {
     // The consent form cannot be posted cross-site either.
     let consent = sign_in(&app, &mut browser, &url).await;
     let page = stranger
-        .post("/o/authorize", &with(hidden_fields(&consent.body), &[("allow", "Authorize")]))
+        .post(
+            "/o/authorize",
+            &with(hidden_fields(&consent.body), &[("allow", "Authorize")]),
+        )
         .await;
     assert_eq!(page.status, StatusCode::FORBIDDEN);
     // Signing in replaced the session cookie (against session fixation).
@@ -973,7 +1138,10 @@ async fn forms_need_the_session_cookie_and_its_csrf_token() {
     let cookie = browser.cookie.clone().unwrap();
     let raw = cookie.trim_start_matches("chartd_session=");
     assert_eq!(
-        app.count("SELECT COUNT(*) FROM oauth_sessions WHERE token_hash = ?", vec![Val::from(raw)]),
+        app.count(
+            "SELECT COUNT(*) FROM oauth_sessions WHERE token_hash = ?",
+            vec![Val::from(raw)]
+        ),
         0
     );
 }
@@ -1017,16 +1185,37 @@ async fn login_posts_and_the_token_endpoint_are_throttled_per_address() {
     }
     let page = browser.post("/o/login", &form).await;
     assert_eq!(page.status, StatusCode::TOO_MANY_REQUESTS);
-    let wait: u64 = page.headers["retry-after"].to_str().unwrap().parse().unwrap();
+    let wait: u64 = page.headers["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
     assert!((1..=60).contains(&wait), "{wait}");
 
     for _ in 0..3 {
-        let (status, _, _) = post_form(&app, "/o/token/", &[("grant_type", "refresh_token"), ("refresh_token", "x")]).await;
+        let (status, _, _) = post_form(
+            &app,
+            "/o/token/",
+            &[("grant_type", "refresh_token"), ("refresh_token", "x")],
+        )
+        .await;
         assert_eq!(status, StatusCode::BAD_REQUEST);
     }
-    let (status, headers, body) = post_form(&app, "/o/token/", &[("grant_type", "refresh_token"), ("refresh_token", "x")]).await;
+    let (status, headers, body) = post_form(
+        &app,
+        "/o/token/",
+        &[("grant_type", "refresh_token"), ("refresh_token", "x")],
+    )
+    .await;
     assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
-    assert!(headers["retry-after"].to_str().unwrap().parse::<u64>().unwrap() >= 1);
+    assert!(
+        headers["retry-after"]
+            .to_str()
+            .unwrap()
+            .parse::<u64>()
+            .unwrap()
+            >= 1
+    );
     assert_eq!(body["error"], "too_many_requests");
     // The API itself is not affected.
     assert_eq!(app.get("/api/patients").await.0, StatusCode::OK);
@@ -1042,7 +1231,9 @@ async fn a_token_without_a_scope_gets_403() {
         .request_async(&app.client)
         .await
         .unwrap();
-    let (status, body) = app.get_as(tokens.access_token().secret(), "/api/patients").await;
+    let (status, body) = app
+        .get_as(tokens.access_token().secret(), "/api/patients")
+        .await;
     assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
     // No scope at /o/authorize asks for all of them.
     let url = format!(
@@ -1070,7 +1261,10 @@ async fn serve_demo_prints_credentials_that_work() {
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_chartd"))
         .args(["serve", "--demo", "--bind", &format!("127.0.0.1:{port}")])
         .current_dir(dir.path())
-        .env("CHARTD_DATABASE_URL", format!("sqlite://{}", dir.path().join("demo.db").display()))
+        .env(
+            "CHARTD_DATABASE_URL",
+            format!("sqlite://{}", dir.path().join("demo.db").display()),
+        )
         .env_remove("CHARTD_SECRET_KEY")
         .env_remove("CHARTD_SECRET_KEY_FILE")
         .env("CHARTD_LOG", "error")
@@ -1114,7 +1308,11 @@ async fn serve_demo_prints_credentials_that_work() {
     };
     let _ = child.kill();
     let _ = child.wait();
-    assert_eq!(ok, Some(StatusCode::OK), "the printed client secret authenticates");
+    assert_eq!(
+        ok,
+        Some(StatusCode::OK),
+        "the printed client secret authenticates"
+    );
     assert_eq!(demo["redirect_uri"], "http://127.0.0.1:8080/callback");
     assert_eq!(mode.unwrap(), 0o600, "the generated key file is private");
 }
