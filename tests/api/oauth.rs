@@ -366,6 +366,29 @@ async fn the_code_flow_with_pkce_issues_tokens_that_call_the_api_and_refresh_wit
     assert_eq!(scopes, ["patients", "user:read"]);
     let access = tokens.access_token().secret().clone();
     let refresh = tokens.refresh_token().unwrap().clone();
+    // Tokens, codes and client secrets are stored only as their SHA-256.
+    use chartd::api::auth::hash_token;
+    for (sql, raw) in [
+        (
+            "SELECT COUNT(*) FROM access_tokens WHERE token_hash = ?",
+            &access,
+        ),
+        (
+            "SELECT COUNT(*) FROM access_tokens WHERE refresh_hash = ?",
+            refresh.secret(),
+        ),
+        (
+            "SELECT COUNT(*) FROM oauth_codes WHERE code_hash = ?",
+            &q["code"],
+        ),
+        (
+            "SELECT COUNT(*) FROM apps WHERE client_secret_hash = ?",
+            &app.client_secret,
+        ),
+    ] {
+        assert_eq!(app.count(sql, vec![Val::from(raw.as_str())]), 0, "{sql}");
+        assert_eq!(app.count(sql, vec![Val::from(hash_token(raw))]), 1, "{sql}");
+    }
 
     // The token calls the API as the user who authorized.
     let (status, body) = app.get_as(&access, "/api/patients").await;
@@ -573,8 +596,9 @@ async fn an_unknown_client_or_redirect_uri_gets_an_error_page_and_no_redirect() 
 async fn unknown_scopes_and_bad_requests_redirect_with_an_error() {
     let app = TestApp::new().await;
     let mut browser = Browser::new(&app);
+    // (With the trailing slash, which every /o/ endpoint also takes.)
     let base = format!(
-        "/o/authorize?client_id={}&redirect_uri={}&state=abc",
+        "/o/authorize/?client_id={}&redirect_uri={}&state=abc",
         app.client_id,
         urlencode(&app.redirect_uri)
     );
@@ -701,8 +725,19 @@ async fn expired_codes_wrong_redirect_uris_and_wrong_secrets_are_refused() {
     let app = TestApp::new().await;
     let client = oauth_client(&app);
 
-    // A code past CHARTD_AUTH_CODE_TTL.
+    // A code lives CHARTD_AUTH_CODE_TTL (60 s), and not a moment longer.
     let code = code_plain(&app, "patients").await;
+    let now = chrono::Utc::now().naive_utc();
+    assert_eq!(
+        app.count(
+            "SELECT COUNT(*) FROM oauth_codes WHERE expires_at > ? AND expires_at <= ?",
+            vec![
+                Val::from(now + chrono::Duration::seconds(50)),
+                Val::from(now + chrono::Duration::seconds(60)),
+            ],
+        ),
+        1
+    );
     let t = chrono::Utc::now().naive_utc() - chrono::Duration::seconds(1);
     app.sql("UPDATE oauth_codes SET expires_at = ?", vec![Val::from(t)]);
     let r = client
