@@ -10,6 +10,7 @@ use serde_json::{json, Value};
 use crate::api::auth::{hash_token, new_token, Perm, Scopes};
 use crate::api::handlers::now;
 use crate::db::{transaction, Conn, Sql, Ty, Val};
+use crate::oauth::secret::ServerKey;
 
 pub fn hash_password(password: &str) -> anyhow::Result<String> {
     let salt = SaltString::generate(&mut argon2::password_hash::rand_core::OsRng);
@@ -198,8 +199,8 @@ pub struct NewApp {
     pub rate_limit: Option<i64>,
     pub iframe_patient_url: Option<String>,
     pub iframe_clinical_note_url: Option<String>,
-    /// Fixed credentials (the demo app); random when None.
-    pub credentials: Option<(String, String)>,
+    /// A fixed client_id (the demo app's); random when None.
+    pub client_id: Option<String>,
 }
 
 fn check_url(flag: &str, u: &str) -> anyhow::Result<()> {
@@ -211,9 +212,13 @@ fn check_url(flag: &str, u: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Registers an OAuth application. Answers (id, client_id, client_secret); only the secret's
-/// hash is stored, so this is the one time it is shown.
-pub fn app_create(conn: &mut Conn, a: &NewApp) -> anyhow::Result<(i64, String, String)> {
+/// Registers an OAuth application. Answers (id, client_id, client_secret). The secret is
+/// derived from the server key and the client_id (`oauth::secret`); only its hash is stored.
+pub fn app_create(
+    conn: &mut Conn,
+    key: &ServerKey,
+    a: &NewApp,
+) -> anyhow::Result<(i64, String, String)> {
     if a.name.trim().is_empty() {
         bail!("--name must not be empty");
     }
@@ -236,10 +241,11 @@ pub fn app_create(conn: &mut Conn, a: &NewApp) -> anyhow::Result<(i64, String, S
             bail!("--rate-limit must be at least 1");
         }
     }
-    let (client_id, secret) = a
-        .credentials
+    let client_id = a
+        .client_id
         .clone()
-        .unwrap_or_else(|| (new_token()[..32].to_string(), new_token()));
+        .unwrap_or_else(|| new_token()[..32].to_string());
+    let secret = key.client_secret(&client_id);
     let t = now();
     let id = Sql::new(
         "INSERT INTO apps (name, client_id, client_secret_hash, redirect_uris, rate_limit_per_hour, \
@@ -319,25 +325,14 @@ pub fn token_create(
     }
     let access = fixed_access.map(str::to_string).unwrap_or_else(new_token);
     let refresh = new_token();
-    let t = now();
     transaction(conn, |conn| {
         if fixed_access.is_some() {
             Sql::new("DELETE FROM access_tokens WHERE token_hash = ?")
                 .bind(hash_token(&access))
                 .execute(conn)?;
         }
-        Sql::new(
-            "INSERT INTO access_tokens (token_hash, refresh_hash, app_id, user_id, scope, expires_at, created_at) \
-             VALUES (?, ?, ?, ?, ?, ?, ?)",
-        )
-        .bind(hash_token(&access))
-        .bind(hash_token(&refresh))
-        .bind(app)
-        .bind(user)
-        .bind(scope.as_str())
-        .bind(t + chrono::Duration::seconds(ttl))
-        .bind(t)
-        .execute(conn)?;
+        let family = crate::oauth::token::new_family(conn, app, user)?;
+        crate::oauth::token::insert_token(conn, family, app, user, &scope, ttl, &access, &refresh)?;
         anyhow::Ok(())
     })?;
     Ok(IssuedToken {
@@ -363,13 +358,14 @@ pub struct DemoInfo {
 
 pub const DEMO_PASSWORD: &str = "chartd-demo-password";
 pub const DEMO_CLIENT_ID: &str = "chartd-demo-client";
-pub const DEMO_CLIENT_SECRET: &str = "chartd-demo-secret-not-for-production";
 pub const DEMO_REDIRECT_URI: &str = "http://127.0.0.1:8080/callback";
 pub const DEMO_ACCESS_TOKEN: &str = "chartd-demo-access-token";
 
 /// Seeds the demo practice once (a doctor, a staff user, an office, an app, two patients)
-/// and re-issues the documented demo token with a fresh expiry on every start.
-pub fn demo_seed(conn: &mut Conn, ttl: i64) -> anyhow::Result<DemoInfo> {
+/// and re-issues the documented demo token with a fresh expiry on every start. The demo
+/// app's secret is derived from the server key like every other; its stored hash is renewed
+/// on every start, so it follows a changed key.
+pub fn demo_seed(conn: &mut Conn, key: &ServerKey, ttl: i64) -> anyhow::Result<DemoInfo> {
     let existing = Sql::new("SELECT id FROM users WHERE username = ?")
         .bind("demo_doctor")
         .load_one(conn, &[Ty::Int])?;
@@ -404,10 +400,11 @@ pub fn demo_seed(conn: &mut Conn, ttl: i64) -> anyhow::Result<DemoInfo> {
             office_create(conn, practice, doctor, "Main Street Clinic", 2)?;
             app_create(
                 conn,
+                key,
                 &NewApp {
                     name: "Demo App".into(),
                     redirect_uris: vec![DEMO_REDIRECT_URI.into()],
-                    credentials: Some((DEMO_CLIENT_ID.into(), DEMO_CLIENT_SECRET.into())),
+                    client_id: Some(DEMO_CLIENT_ID.into()),
                     ..NewApp::default()
                 },
             )?;
@@ -434,6 +431,11 @@ pub fn demo_seed(conn: &mut Conn, ttl: i64) -> anyhow::Result<DemoInfo> {
             user
         }
     };
+    let client_secret = key.client_secret(DEMO_CLIENT_ID);
+    Sql::new("UPDATE apps SET client_secret_hash = ? WHERE client_id = ?")
+        .bind(hash_token(&client_secret))
+        .bind(DEMO_CLIENT_ID)
+        .execute(conn)?;
     let practice_id = Sql::new("SELECT practice_group_id FROM users WHERE id = ?")
         .bind(user)
         .load_i64(conn)?
@@ -457,7 +459,7 @@ pub fn demo_seed(conn: &mut Conn, ttl: i64) -> anyhow::Result<DemoInfo> {
         staff_username: "demo_staff".into(),
         password: DEMO_PASSWORD.into(),
         client_id: DEMO_CLIENT_ID.into(),
-        client_secret: DEMO_CLIENT_SECRET.into(),
+        client_secret,
         redirect_uri: DEMO_REDIRECT_URI.into(),
         access_token: DEMO_ACCESS_TOKEN.into(),
     })

@@ -79,11 +79,22 @@ pub struct AppState {
     pub files: crate::api::files::FileStore,
     pub limiter: crate::ratelimit::Limiter,
     pub tokens: crate::api::auth::TokenCache,
+    /// Derives client secrets (to sign iframe launches).
+    pub server_key: crate::oauth::secret::ServerKey,
+    /// Per-address throttling of logins and the token endpoint.
+    pub throttle: crate::throttle::Throttle,
 }
 
 impl AppState {
+    /// Panics when the secret key cannot be loaded: callers resolve it first (`main` sets
+    /// `settings.secret_key` from [`Settings::load_secret_key`]).
     pub fn new(db: Db, settings: Settings, audit: AuditSink) -> AppState {
+        let key = settings
+            .load_secret_key()
+            .expect("the secret key (CHARTD_SECRET_KEY or its file) is readable");
         AppState {
+            server_key: crate::oauth::secret::ServerKey::new(&key),
+            throttle: crate::throttle::Throttle::new(&settings),
             db,
             audit,
             metrics: Metrics::new(),
@@ -243,6 +254,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/readyz", web::get().to(readyz))
         .route("/metrics", web::get().to(metrics))
         .route("/openapi.json", web::get().to(openapi));
+    crate::oauth::routes(cfg);
     for res in crate::resources::ALL {
         crate::api::handlers::register(cfg, res);
     }

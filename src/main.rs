@@ -12,6 +12,7 @@ use chartd::admin::{self, NewApp, NewUser};
 use chartd::api::audit::AuditSink;
 use chartd::app::{self, AppState};
 use chartd::db::{migrate, Db, DbUrl};
+use chartd::oauth::secret::ServerKey;
 use chartd::settings::Settings;
 
 #[derive(Parser)]
@@ -240,6 +241,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                     iframe_clinical_note_url,
                 },
         } => {
+            let key = ServerKey::new(&settings.load_secret_key()?);
             let db = open_db(&settings)?;
             let app = NewApp {
                 name,
@@ -247,9 +249,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 rate_limit,
                 iframe_patient_url,
                 iframe_clinical_note_url,
-                credentials: None,
+                client_id: None,
             };
-            let (id, client_id, secret) = admin::app_create(&mut *db.get()?, &app)?;
+            let (id, client_id, secret) = admin::app_create(&mut *db.get()?, &key, &app)?;
             print(json!({"id": id, "client_id": client_id, "client_secret": secret}));
             Ok(())
         }
@@ -299,9 +301,12 @@ fn serve(mut settings: Settings, demo: bool) -> anyhow::Result<()> {
     if demo && settings.webhook_allow_private.is_none() {
         settings.webhook_allow_private = Some(true);
     }
+    // Resolved once here (reading or generating the key file), so the state cannot fail.
+    settings.secret_key = Some(settings.load_secret_key()?);
     let db = open_db(&settings)?;
     if demo {
-        let info = admin::demo_seed(&mut *db.get()?, settings.access_token_ttl)?;
+        let key = ServerKey::new(settings.secret_key.as_deref().unwrap_or_default());
+        let info = admin::demo_seed(&mut *db.get()?, &key, settings.access_token_ttl)?;
         print(json!({"demo": info, "url": settings.public_url()}));
     }
     let listener = TcpListener::bind(&settings.bind)

@@ -70,6 +70,55 @@ pub struct Settings {
     )]
     pub auth_code_ttl: i64,
 
+    /// The server's secret key: client secrets are derived from it (see `oauth::secret`).
+    /// Every process serving one database must share it. When unset, it is read from
+    /// CHARTD_SECRET_KEY_FILE, which is generated (mode 0600) on first use.
+    #[arg(
+        long = "secret-key",
+        env = "CHARTD_SECRET_KEY",
+        hide_env_values = true,
+        global = true
+    )]
+    pub secret_key: Option<String>,
+
+    /// Where the secret key is kept when CHARTD_SECRET_KEY is unset.
+    #[arg(
+        long = "secret-key-file",
+        env = "CHARTD_SECRET_KEY_FILE",
+        default_value = "chartd.key",
+        global = true
+    )]
+    pub secret_key_file: String,
+
+    /// Login form posts per client address per minute (0: unlimited).
+    #[arg(
+        long = "login-throttle-per-minute",
+        env = "CHARTD_LOGIN_THROTTLE_PER_MINUTE",
+        default_value_t = 10,
+        global = true
+    )]
+    pub login_throttle_per_minute: u32,
+
+    /// Token, revocation and introspection requests per client address per minute (0: unlimited).
+    #[arg(
+        long = "token-throttle-per-minute",
+        env = "CHARTD_TOKEN_THROTTLE_PER_MINUTE",
+        default_value_t = 60,
+        global = true
+    )]
+    pub token_throttle_per_minute: u32,
+
+    /// Take the client address for throttling from the last X-Forwarded-For entry (set this
+    /// only behind a load balancer that appends it).
+    #[arg(
+        long = "trust-forwarded-for",
+        env = "CHARTD_TRUST_FORWARDED_FOR",
+        default_value_t = false,
+        action = clap::ArgAction::Set,
+        global = true
+    )]
+    pub trust_forwarded_for: bool,
+
     /// Redelivery offsets from the initial event.
     #[arg(
         long = "webhook-retry-schedule",
@@ -147,6 +196,75 @@ impl Settings {
         match &self.public_url {
             Some(u) => u.trim_end_matches('/').to_string(),
             None => format!("http://{}", self.bind),
+        }
+    }
+}
+
+/// The shortest accepted secret key, in characters.
+pub const MIN_SECRET_KEY_LEN: usize = 32;
+
+impl Settings {
+    /// The server's secret key: CHARTD_SECRET_KEY, else the contents of CHARTD_SECRET_KEY_FILE,
+    /// generated once (32 random bytes as hex, mode 0600) when the file does not exist.
+    /// Processes starting together agree on one key: the file appears atomically, complete.
+    pub fn load_secret_key(&self) -> anyhow::Result<String> {
+        use anyhow::Context;
+        if let Some(key) = &self.secret_key {
+            anyhow::ensure!(
+                key.trim().len() >= MIN_SECRET_KEY_LEN,
+                "CHARTD_SECRET_KEY must have at least {MIN_SECRET_KEY_LEN} characters"
+            );
+            return Ok(key.trim().to_string());
+        }
+        let path = std::path::Path::new(&self.secret_key_file);
+        let read = |path: &std::path::Path| -> anyhow::Result<String> {
+            let key = std::fs::read_to_string(path)
+                .with_context(|| format!("could not read {}", path.display()))?;
+            let key = key.trim().to_string();
+            anyhow::ensure!(
+                key.len() >= MIN_SECRET_KEY_LEN,
+                "{}: the key must have at least {MIN_SECRET_KEY_LEN} characters",
+                path.display()
+            );
+            Ok(key)
+        };
+        if path.exists() {
+            return read(path);
+        }
+        let key = {
+            use rand::RngCore;
+            let mut bytes = [0u8; 32];
+            rand::rngs::OsRng.fill_bytes(&mut bytes);
+            hex::encode(bytes)
+        };
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().to_string())
+            .unwrap_or_else(|| "chartd.key".into());
+        let tmp = path.with_file_name(format!(".{name}.{}.tmp", std::process::id()));
+        {
+            use std::io::Write;
+            let mut options = std::fs::OpenOptions::new();
+            options.write(true).create_new(true);
+            #[cfg(unix)]
+            std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+            let mut f = options
+                .open(&tmp)
+                .with_context(|| format!("could not create {}", tmp.display()))?;
+            f.write_all(format!("{key}\n").as_bytes())?;
+            f.sync_all()?;
+        }
+        // A hard link never replaces an existing file: whoever links first wins, and everyone
+        // else reads the winner's key.
+        let linked = std::fs::hard_link(&tmp, path);
+        let _ = std::fs::remove_file(&tmp);
+        match linked {
+            Ok(()) => {
+                tracing::warn!(file = %path.display(), "generated a new secret key; processes sharing this database must share it (CHARTD_SECRET_KEY)");
+                Ok(key)
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => read(path),
+            Err(e) => Err(e).with_context(|| format!("could not create {}", path.display())),
         }
     }
 }

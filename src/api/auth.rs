@@ -101,6 +101,12 @@ impl Scopes {
         Ok(out)
     }
 
+    /// Whether every grant of `other` is also one of these (a refresh may narrow a grant,
+    /// never widen it).
+    pub fn covers(&self, other: &Scopes) -> bool {
+        other.read & !self.read == 0 && other.write & !self.write == 0
+    }
+
     pub fn allows(&self, scope: Scope, write: bool) -> bool {
         let set = if write { self.write } else { self.read };
         set & scope.bit() != 0
@@ -324,6 +330,17 @@ impl TokenCache {
     /// Forgets everything (after a revocation or a change of permissions in this process).
     pub fn clear(&self) {
         self.map.write().unwrap_or_else(|p| p.into_inner()).clear();
+    }
+
+    /// Clears the cache when the returned guard drops, however the code in between ends.
+    pub fn forget_on_drop(&self) -> impl Drop + '_ {
+        struct Forget<'a>(&'a TokenCache);
+        impl Drop for Forget<'_> {
+            fn drop(&mut self) {
+                self.0.clear();
+            }
+        }
+        Forget(self)
     }
 }
 

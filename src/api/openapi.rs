@@ -483,6 +483,7 @@ pub fn document(resources: &[&'static Resource]) -> OpenApi {
         components = components.schema(res.name, resource_schema(res));
         add_resource(&mut paths, res);
     }
+    let components = crate::oauth::openapi::add(&mut paths, components);
     paths.add_path_operation(
         "/healthz",
         vec![HttpMethod::Get],

@@ -219,4 +219,16 @@ impl Conn {
             Conn::Sqlite(_) => Ok(()),
         }
     }
+
+    /// Whether a table exists (in the current schema on PostgreSQL): for code that reads a
+    /// table another migration may not have created yet.
+    pub fn table_exists(&mut self, name: &str) -> diesel::QueryResult<bool> {
+        let sql = if self.is_postgres() {
+            "SELECT COUNT(*) FROM information_schema.tables \
+             WHERE table_schema = current_schema() AND table_name = ?"
+        } else {
+            "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = ?"
+        };
+        Ok(Sql::new(sql).bind(name).load_i64(self)?.unwrap_or(0) > 0)
+    }
 }

@@ -13,6 +13,7 @@ fn other_app_token(app: &TestApp) -> String {
     let conn = &mut app.db.get().unwrap();
     let (_, client_id, _) = admin::app_create(
         conn,
+        &app.server_key(),
         &NewApp {
             name: "Other App".into(),
             redirect_uris: vec!["http://127.0.0.1:9/other".into()],

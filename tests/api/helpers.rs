@@ -9,6 +9,7 @@ use chartd::admin::{self, NewApp, NewUser};
 use chartd::api::audit::AuditSink;
 use chartd::app::{self, AppState};
 use chartd::db::{migrate, Db, DbUrl, Sql, Ty, Val};
+use chartd::oauth::secret::ServerKey;
 use chartd::settings::Settings;
 use clap::Parser;
 use reqwest::{Method, StatusCode};
@@ -35,12 +36,15 @@ pub struct TestApp {
     /// Practice group B, which must never see A's data.
     pub b: Practice,
     pub client_id: String,
+    /// The test app's client secret (derived from `settings.secret_key`).
+    pub client_secret: String,
+    /// The test app's redirect URI.
+    pub redirect_uri: String,
+    pub settings: Settings,
     pub token: String,
     pub files_dir: std::path::PathBuf,
     /// The server's clock for rate-limit windows; tests may move it.
     pub clock: Arc<chartd::ratelimit::Clock>,
-    /// The settings the server runs with (its database URL included).
-    pub settings: Settings,
     handle: actix_web::dev::ServerHandle,
     _dir: Option<tempfile::TempDir>,
     pg_schema: Option<(String, String)>,
@@ -52,13 +56,17 @@ struct SettingsOnly {
     settings: Settings,
 }
 
-/// Default settings, as if no variable or flag were given, but for the token cache: tests
-/// change users and settings behind the server's back.
+/// Default settings, as if no variable or flag were given, but with a secret key (so that
+/// no test writes a key file) and no token cache (tests change users and settings behind
+/// the server's back).
 pub fn test_settings() -> Settings {
-    let mut s = SettingsOnly::parse_from(["chartd"]).settings;
-    s.token_cache_seconds = 0;
-    s
+    let mut settings = SettingsOnly::parse_from(["chartd"]).settings;
+    settings.secret_key = Some(format!("test-secret-key-{}-0123456789abcdef", unique()));
+    settings.token_cache_seconds = 0;
+    settings
 }
+
+pub const REDIRECT_URI: &str = "http://127.0.0.1:9/cb";
 
 fn unique() -> String {
     use std::sync::atomic::{AtomicU64, Ordering};
@@ -133,11 +141,15 @@ impl TestApp {
         settings.files_dir = dir.path().join("files").display().to_string();
         let db = Db::connect(&DbUrl::parse(&url).unwrap(), 4).unwrap();
         migrate::run(&mut db.get().unwrap()).unwrap();
-        let (_, client_id, _) = admin::app_create(
+        let key = ServerKey::new(&settings.load_secret_key().unwrap());
+        let (_, client_id, client_secret) = admin::app_create(
             &mut db.get().unwrap(),
+            &key,
             &NewApp {
                 name: "Test App".into(),
-                redirect_uris: vec!["http://127.0.0.1:9/cb".into()],
+                redirect_uris: vec![REDIRECT_URI.into()],
+                iframe_patient_url: Some("https://app.example/iframe/patient?v=1".into()),
+                iframe_clinical_note_url: Some("https://app.example/iframe/note".into()),
                 ..NewApp::default()
             },
         )
@@ -178,11 +190,13 @@ impl TestApp {
             a,
             b,
             client_id,
+            client_secret,
+            redirect_uri: REDIRECT_URI.into(),
+            settings,
             token,
             handle,
             files_dir: dir.path().join("files"),
             clock,
-            settings,
             _dir: Some(dir),
             pg_schema,
         }
@@ -268,6 +282,11 @@ impl TestApp {
             status,
             serde_json::from_str(&text).unwrap_or(Value::String(text)),
         )
+    }
+
+    /// The server key the test server derives client secrets with.
+    pub fn server_key(&self) -> ServerKey {
+        ServerKey::new(&self.settings.load_secret_key().unwrap())
     }
 
     /// Issues another token for a user of this app.

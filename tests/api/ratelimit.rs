@@ -16,7 +16,7 @@ fn limited(app: &TestApp, limit: i64) -> (String, String) {
         rate_limit: Some(limit),
         ..Default::default()
     };
-    let (_, client_id, _) = chartd::admin::app_create(conn, &new).unwrap();
+    let (_, client_id, _) = chartd::admin::app_create(conn, &app.server_key(), &new).unwrap();
     let token =
         chartd::admin::token_create(conn, &client_id, app.a.user, "user patients", 3600, None)
             .unwrap();
