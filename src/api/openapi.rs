@@ -73,6 +73,8 @@ fn field_schema(f: &Field) -> RefOr<Schema> {
             let item = match shape {
                 JsonShape::IntList => ty(Type::Integer),
                 JsonShape::StrList => ty(Type::String),
+                JsonShape::ScalarList => ty(Type::Integer)
+                    .schema_type(SchemaType::from_iter([Type::Integer, Type::String])),
                 _ => ty(Type::Object),
             };
             let mut arr = ArrayBuilder::new().items(item);
@@ -198,6 +200,31 @@ fn security(res: &Resource) -> SecurityRequirement {
     )
 }
 
+/// Whether the verb of `action` goes beyond the reference (see [`Resource::extension`]).
+fn is_extension(res: &Resource, action: &str) -> bool {
+    let e = res.extension;
+    match action {
+        "list" => e.list,
+        "retrieve" => e.retrieve,
+        "create" => e.create,
+        "update" => e.update,
+        "partial_update" => e.partial_update,
+        "destroy" => e.destroy,
+        _ => false,
+    }
+}
+
+/// Marks an operation that goes beyond the DrChrono reference: `x-chartd-extension: true`
+/// and a note in its summary.
+pub fn mark_extension(op: OperationBuilder, summary: &str) -> OperationBuilder {
+    op.summary(Some(format!("{summary} (chartd extension)")))
+        .extensions(Some(
+            [("x-chartd-extension", serde_json::Value::Bool(true))]
+                .into_iter()
+                .collect(),
+        ))
+}
+
 fn operation(res: &Resource, action: &str, summary: String) -> OperationBuilder {
     let perms: Vec<&str> = res.permissions.iter().map(|p| p.title()).collect();
     let scopes: Vec<&str> = res.scopes.iter().map(|s| s.as_str()).collect();
@@ -214,14 +241,19 @@ fn operation(res: &Resource, action: &str, summary: String) -> OperationBuilder 
             perms.join(", ")
         },
     );
-    with_common_errors(
+    let op = with_common_errors(
         OperationBuilder::new()
             .operation_id(Some(format!("{}_{action}", res.path)))
-            .summary(Some(summary))
+            .summary(Some(summary.clone()))
             .description(Some(desc))
             .tag(res.path)
             .securities(Some([security(res)])),
-    )
+    );
+    if is_extension(res, action) {
+        mark_extension(op, &summary)
+    } else {
+        op
+    }
 }
 
 fn id_param() -> utoipa::openapi::path::Parameter {

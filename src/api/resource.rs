@@ -49,6 +49,8 @@ pub enum JsonShape {
     ObjectList,
     IntList,
     StrList,
+    /// A list of integers and/or strings (e.g. diagnosis pointers given as numbers or codes).
+    ScalarList,
 }
 
 impl Kind {
@@ -94,6 +96,9 @@ pub struct Field {
     pub default: Default,
     /// A read-only SQL expression computing the value (table alias `t`).
     pub sql: Option<&'static str>,
+    /// How a writable column is answered: an SQL expression over alias `t` used in output
+    /// instead of the column (a code stored as one letter, answered in its long form).
+    pub answer: Option<&'static str>,
     /// False for write-only instructions that are not columns (a hook consumes them).
     pub stored: bool,
     pub doc: &'static str,
@@ -115,6 +120,7 @@ impl Field {
             nullable: false,
             default: Default::Empty,
             sql: None,
+            answer: None,
             stored: true,
             doc: "",
         }
@@ -163,6 +169,11 @@ impl Field {
     pub const fn sql(mut self, expr: &'static str) -> Field {
         self.sql = Some(expr);
         self.access = Access::ReadOnly;
+        self
+    }
+    /// Answers the (writable) column through an SQL expression over alias `t`.
+    pub const fn answer(mut self, expr: &'static str) -> Field {
+        self.answer = Some(expr);
         self
     }
     /// A write-only instruction, not a column: hooks read it from the record.
@@ -292,6 +303,11 @@ impl Verbs {
     pub const ALL: Verbs = Verbs {
         destroy: true,
         ..Verbs::NO_DELETE
+    };
+    pub const NONE: Verbs = Verbs {
+        list: false,
+        retrieve: false,
+        ..Verbs::READ
     };
 }
 
@@ -426,6 +442,9 @@ pub struct Resource {
     pub hide_archived: bool,
     /// Patient data: every read and write is recorded in the audit trail.
     pub audited: bool,
+    /// The verbs (among `verbs`) that go beyond the reference: chartd's way in where DrChrono's
+    /// web app writes the data. Marked `x-chartd-extension` in the OpenAPI document.
+    pub extension: Verbs,
     /// (default, max) page size, and the same with verbose=true.
     pub page_size: (i64, i64),
     pub verbose_page_size: (i64, i64),
@@ -448,6 +467,7 @@ impl Resource {
         soft_delete: true,
         hide_archived: true,
         audited: false,
+        extension: Verbs::NONE,
         page_size: (250, 250),
         verbose_page_size: (50, 50),
         hooks: &NoHooks,
