@@ -4,6 +4,7 @@ pub mod admin;
 pub mod api;
 pub mod app;
 pub mod db;
+pub mod domain;
 pub mod error;
 pub mod resources;
 pub mod settings;

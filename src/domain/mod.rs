@@ -1,0 +1,3 @@
+//! Value types and rules shared by several resources.
+
+pub mod billing_codes;
