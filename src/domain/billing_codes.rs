@@ -18,10 +18,7 @@ fn alnum(c: char) -> bool {
 pub fn icd10(raw: &str) -> Result<String, String> {
     let s = raw.trim().to_ascii_uppercase();
     let c: Vec<char> = s.chars().collect();
-    let head = c.len() >= 3
-        && c[0].is_ascii_uppercase()
-        && c[1].is_ascii_digit()
-        && alnum(c[2]);
+    let head = c.len() >= 3 && c[0].is_ascii_uppercase() && c[1].is_ascii_digit() && alnum(c[2]);
     let tail = match c.get(3) {
         None => true,
         Some('.') => (1..=4).contains(&(c.len() - 4)) && c[4..].iter().all(|x| alnum(*x)),
@@ -84,7 +81,10 @@ pub fn procedure(kind: &str, raw: &str) -> Result<(String, Vec<String>), String>
     let ok = c.len() == 5
         && match kind {
             // CPT: five digits (Category I), or four digits and F (II), T (III) or U (PLA).
-            "C" => c[..4].iter().all(char::is_ascii_digit) && (c[4].is_ascii_digit() || "FTU".contains(c[4])),
+            "C" => {
+                c[..4].iter().all(char::is_ascii_digit)
+                    && (c[4].is_ascii_digit() || "FTU".contains(c[4]))
+            }
             // HCPCS Level II: a letter and four digits.
             _ => c[0].is_ascii_uppercase() && c[1..].iter().all(char::is_ascii_digit),
         };
@@ -122,7 +122,16 @@ mod tests {
         for ok in ["J06.9", "Z00.00", "S52.521A", "E11", "j069", "A000"] {
             assert!(icd10(ok).is_ok(), "{ok}");
         }
-        for bad in ["", "J0", "06.9", "JJ6.9", "J06.", "J06.12345", "J06-9", "J06.9!"] {
+        for bad in [
+            "",
+            "J0",
+            "06.9",
+            "JJ6.9",
+            "J06.",
+            "J06.12345",
+            "J06-9",
+            "J06.9!",
+        ] {
             assert!(icd10(bad).is_err(), "{bad}");
         }
         assert_eq!(icd10(" z00.00 ").unwrap(), "Z00.00");
