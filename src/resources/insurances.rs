@@ -106,12 +106,14 @@ async fn search(ctx: Ctx, req: HttpRequest) -> Result<HttpResponse, ApiError> {
             return Err(ApiError::field("payer_type", "This parameter is required."))
         }
         Some(t) if PAYER_TYPES.contains(&t) => t.to_string(),
-        Some(t) => return Err(ApiError::field(
-            "payer_type",
-            format!(
+        Some(t) => {
+            return Err(ApiError::field(
+                "payer_type",
+                format!(
                 "\"{t}\" is not a valid choice. Valid choices: \"emdeon\", \"gateway\", \"ihcfa\"."
             ),
-        )),
+            ))
+        }
     };
     let term = params.get("term").unwrap_or("").trim().to_lowercase();
     let page = Page::from_params(&params, RESOURCE.page_size)?;

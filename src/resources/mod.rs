@@ -12,6 +12,7 @@ pub mod patient_payment_log;
 pub mod patient_payments;
 pub mod patients;
 pub mod procedures;
+pub mod superbills;
 pub mod transactions;
 pub mod user_groups;
 pub mod users;
@@ -34,4 +35,5 @@ pub static ALL: &[&Resource] = &[
     &fee_schedules::RESOURCE,
     &insurances::RESOURCE,
     &custom_insurance_plan_names::RESOURCE,
+    &superbills::RESOURCE,
 ];

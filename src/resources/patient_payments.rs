@@ -130,6 +130,9 @@ impl Hooks for PaymentHooks {
             let Some(row) = owner(conn, ctx, table, id)? else {
                 continue;
             };
+            if key == "line_item" && row[3].as_bool() == Some(true) {
+                errors.add(key, "The line item is archived (its superbill was voided).");
+            }
             if row[1].as_i64() != patient {
                 errors.add(
                     key,

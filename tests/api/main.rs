@@ -2,6 +2,7 @@
 //! CHARTD_TEST_DATABASE_URL is set.
 
 mod appointments;
+mod billing;
 mod framework;
 mod helpers;
 mod ops;
