@@ -80,7 +80,8 @@ pub static RESOURCE: Resource = Resource {
 
 struct PaymentHooks;
 
-/// (appointment, patient, doctor) of a line item or an appointment in the practice group.
+/// (appointment, patient, doctor, archived) of a line item or an appointment in the practice
+/// group.
 fn owner(conn: &mut Conn, ctx: &Ctx, table: &str, id: i64) -> Result<Option<Vec<Val>>, ApiError> {
     let appointment = if table == "line_items" {
         "t.appointment"
@@ -88,12 +89,12 @@ fn owner(conn: &mut Conn, ctx: &Ctx, table: &str, id: i64) -> Result<Option<Vec<
         "t.id"
     };
     Ok(Sql::new(format!(
-        "SELECT {appointment}, t.patient, t.doctor FROM {table} t \
+        "SELECT {appointment}, t.patient, t.doctor, t.archived FROM {table} t \
          WHERE t.id = ? AND t.practice_group_id = ?"
     ))
     .bind(id)
     .bind(ctx.practice_group())
-    .load_one(conn, &[Ty::Int, Ty::Int, Ty::Int])?)
+    .load_one(conn, &[Ty::Int, Ty::Int, Ty::Int, Ty::Bool])?)
 }
 
 impl Hooks for PaymentHooks {
