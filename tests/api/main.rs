@@ -7,3 +7,4 @@ mod framework;
 mod helpers;
 mod ops;
 mod practice;
+mod superbills;
