@@ -45,7 +45,7 @@ pub fn icd9(raw: &str) -> Result<String, String> {
         Some(_) => int.len() == 3 && digits(int) && frac.len() <= 2,
         None => false,
     } && digits(frac)
-        && (frac.is_empty() == !s.contains('.'));
+        && (frac.is_empty() != s.contains('.'));
     if ok {
         Ok(s)
     } else {

@@ -397,7 +397,7 @@ async fn balances_and_paid_totals_add_up_to_the_cent() {
     assert_eq!(t1["check_date"], "2026-04-01");
     assert_eq!(t2["ins_name"], 2);
     assert_eq!(t2["adjustment"], "0.00");
-    let all = vec![
+    let all = [
         t1["id"].as_i64().unwrap(),
         t2["id"].as_i64().unwrap(),
         t3["id"].as_i64().unwrap(),

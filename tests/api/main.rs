@@ -3,6 +3,7 @@
 
 mod appointments;
 mod billing;
+mod billing_settings;
 mod framework;
 mod helpers;
 mod ops;
