@@ -260,6 +260,28 @@ pub fn app_create(conn: &mut Conn, a: &NewApp) -> anyhow::Result<(i64, String, S
     Ok((id, client_id, secret))
 }
 
+/// Changes an app's hourly call limit (None: back to CHARTD_RATE_LIMIT_PER_HOUR). Takes
+/// effect in every server process within seconds (at their next lease of calls).
+pub fn app_set_rate_limit(
+    conn: &mut Conn,
+    client_id: &str,
+    limit: Option<i64>,
+) -> anyhow::Result<i64> {
+    if limit.is_some_and(|n| n < 1) {
+        bail!("--rate-limit must be at least 1");
+    }
+    let id = Sql::new("SELECT id FROM apps WHERE client_id = ?")
+        .bind(client_id)
+        .load_i64(conn)?
+        .with_context(|| format!("--client-id {client_id:?}: no such app"))?;
+    Sql::new("UPDATE apps SET rate_limit_per_hour = ?, updated_at = ? WHERE id = ?")
+        .bind(Val::Int(limit))
+        .bind(now())
+        .bind(id)
+        .execute(conn)?;
+    Ok(id)
+}
+
 /// An issued token pair, shown once.
 #[derive(Clone, Debug, serde::Serialize)]
 pub struct IssuedToken {

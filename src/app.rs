@@ -5,7 +5,7 @@ use std::net::TcpListener;
 use std::sync::Arc;
 use std::time::Instant;
 
-use actix_web::body::MessageBody;
+use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{Server, ServiceRequest, ServiceResponse};
 use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::middleware::{from_fn, Next, NormalizePath, TrailingSlash};
@@ -77,6 +77,8 @@ pub struct AppState {
     /// CHARTD_PUBLIC_URL without a trailing slash.
     pub base_url: String,
     pub files: crate::api::files::FileStore,
+    pub limiter: crate::ratelimit::Limiter,
+    pub tokens: crate::api::auth::TokenCache,
 }
 
 impl AppState {
@@ -87,6 +89,11 @@ impl AppState {
             metrics: Metrics::new(),
             openapi: crate::api::openapi::render(crate::resources::ALL),
             base_url: settings.public_url(),
+            limiter: crate::ratelimit::Limiter::new(
+                settings.rate_limit_per_hour,
+                settings.rate_limit_enabled,
+            ),
+            tokens: crate::api::auth::TokenCache::new(settings.token_cache_seconds),
             files: crate::api::files::FileStore {
                 dir: std::path::PathBuf::from(&settings.files_dir),
                 max_bytes: settings.max_upload_bytes,
@@ -178,6 +185,58 @@ async fn observe(
     Ok(res)
 }
 
+fn limit_headers(headers: &mut actix_web::http::header::HeaderMap, d: &crate::ratelimit::Decision) {
+    for (name, value) in [
+        ("x-ratelimit-limit", d.limit),
+        ("x-ratelimit-remaining", d.remaining),
+        ("x-ratelimit-reset", d.reset),
+    ] {
+        headers.insert(HeaderName::from_static(name), HeaderValue::from(value));
+    }
+}
+
+/// The gate in front of /api/: resolves the bearer token (the handlers' extractor reuses it)
+/// and counts the call against its application's hourly limit, answering 429 past it. Every
+/// answer to a known application carries the X-RateLimit-* headers. A request without a valid
+/// bearer token passes on to its handler, which answers 401 (or authenticates otherwise).
+async fn api_gate(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, actix_web::Error> {
+    let state = req.app_data::<web::Data<AppState>>().cloned();
+    let (Some(state), true) = (state, req.path().starts_with("/api/")) else {
+        return Ok(next.call(req).await?.map_into_left_body());
+    };
+    let Ok(user) = crate::api::auth::authenticate(&state, req.request()).await else {
+        return Ok(next.call(req).await?.map_into_left_body());
+    };
+    let app_id = user.app_id;
+    req.extensions_mut().insert(user);
+    if !state.limiter.enabled {
+        return Ok(next.call(req).await?.map_into_left_body());
+    }
+    let decision = match state.limiter.check(&state.db, app_id).await {
+        Ok(d) => d,
+        Err(e) => return Ok(req.error_response(e).map_into_right_body()),
+    };
+    if !decision.allowed {
+        let err = ApiError::Throttled {
+            retry_after: decision.retry_after as u64,
+            detail: format!(
+                "Request was throttled: this application's limit of {} calls per hour is used up. \
+                 Expected available in {} seconds.",
+                decision.limit, decision.retry_after
+            ),
+        };
+        let mut res = req.error_response(err);
+        limit_headers(res.headers_mut(), &decision);
+        return Ok(res.map_into_right_body());
+    }
+    let mut res = next.call(req).await?;
+    limit_headers(res.headers_mut(), &decision);
+    Ok(res.map_into_left_body())
+}
+
 /// Every route: operations endpoints, then each registered resource.
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/healthz", web::get().to(healthz))
@@ -204,6 +263,7 @@ pub fn server(
             .app_data(web::QueryConfig::default().error_handler(|e, _| {
                 ApiError::BadRequest(format!("Malformed query string: {e}")).into()
             }))
+            .wrap(from_fn(api_gate))
             .wrap(from_fn(observe))
             .wrap(TracingLogger::default())
             .wrap(NormalizePath::new(TrailingSlash::Trim))

@@ -6,6 +6,7 @@ pub mod app;
 pub mod db;
 pub mod domain;
 pub mod error;
+pub mod ratelimit;
 pub mod resources;
 pub mod settings;
 pub mod telemetry;

@@ -124,6 +124,14 @@ enum AppCmd {
         #[arg(long = "iframe-clinical-note-url")]
         iframe_clinical_note_url: Option<String>,
     },
+    /// Change an app's hourly call limit.
+    Update {
+        #[arg(long = "client-id")]
+        client_id: String,
+        /// Calls per hour; `default` returns to CHARTD_RATE_LIMIT_PER_HOUR.
+        #[arg(long = "rate-limit")]
+        rate_limit: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -243,6 +251,24 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             };
             let (id, client_id, secret) = admin::app_create(&mut *db.get()?, &app)?;
             print(json!({"id": id, "client_id": client_id, "client_secret": secret}));
+            Ok(())
+        }
+        Command::App {
+            action:
+                AppCmd::Update {
+                    client_id,
+                    rate_limit,
+                },
+        } => {
+            let limit = match rate_limit.as_str() {
+                "default" => None,
+                n => Some(n.parse::<i64>().map_err(|_| {
+                    anyhow::anyhow!("--rate-limit must be a number or \"default\"")
+                })?),
+            };
+            let db = open_db(&settings)?;
+            let id = admin::app_set_rate_limit(&mut *db.get()?, &client_id, limit)?;
+            print(json!({"id": id, "client_id": client_id, "rate_limit": limit}));
             Ok(())
         }
         Command::Token {

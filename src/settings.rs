@@ -38,6 +38,20 @@ pub struct Settings {
     )]
     pub rate_limit_per_hour: i64,
 
+    /// Count /api/ calls against the hourly limits (turn off only to measure its cost).
+    #[arg(long = "rate-limit-enabled", env = "CHARTD_RATE_LIMIT_ENABLED", default_value_t = true, action = clap::ArgAction::Set, global = true)]
+    pub rate_limit_enabled: bool,
+
+    /// Seconds a resolved access token is remembered in process (a revocation made through
+    /// another process takes up to this long to apply here).
+    #[arg(
+        long = "token-cache-seconds",
+        env = "CHARTD_TOKEN_CACHE_SECONDS",
+        default_value_t = 10,
+        global = true
+    )]
+    pub token_cache_seconds: u64,
+
     /// Access token lifetime in seconds.
     #[arg(
         long = "access-token-ttl",

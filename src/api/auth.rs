@@ -233,6 +233,8 @@ pub struct AuthUser {
     pub app_id: i64,
     pub is_doctor: bool,
     pub scopes: Scopes,
+    /// When the token stops working.
+    pub expires_at: chrono::NaiveDateTime,
     perms: u32,
     shares: u32,
 }
@@ -284,12 +286,57 @@ const TOKEN_QUERY: &str = "SELECT a.user_id, a.app_id, a.scope, a.expires_at, a.
     FROM access_tokens a JOIN users u ON u.id = a.user_id \
     JOIN practice_groups g ON g.id = u.practice_group_id WHERE a.token_hash = ?";
 
+/// Resolved tokens remembered for a few seconds, so a call does not cost a token query.
+/// Revoking through this process forgets the token at once; through another process it
+/// stops working here when the entry ages out.
+pub struct TokenCache {
+    ttl: std::time::Duration,
+    map: std::sync::RwLock<std::collections::HashMap<String, (std::time::Instant, AuthUser)>>,
+}
+
+impl TokenCache {
+    const MAX_ENTRIES: usize = 100_000;
+
+    pub fn new(ttl_secs: u64) -> TokenCache {
+        TokenCache {
+            ttl: std::time::Duration::from_secs(ttl_secs),
+            map: Default::default(),
+        }
+    }
+
+    fn get(&self, hash: &str) -> Option<AuthUser> {
+        let map = self.map.read().unwrap_or_else(|p| p.into_inner());
+        let (at, user) = map.get(hash)?;
+        (at.elapsed() < self.ttl && user.expires_at > Utc::now().naive_utc()).then(|| user.clone())
+    }
+
+    fn put(&self, hash: String, user: AuthUser) {
+        if self.ttl.is_zero() {
+            return;
+        }
+        let mut map = self.map.write().unwrap_or_else(|p| p.into_inner());
+        if map.len() >= Self::MAX_ENTRIES {
+            map.clear();
+        }
+        map.insert(hash, (std::time::Instant::now(), user));
+    }
+
+    /// Forgets everything (after a revocation or a change of permissions in this process).
+    pub fn clear(&self) {
+        self.map.write().unwrap_or_else(|p| p.into_inner()).clear();
+    }
+}
+
 /// Resolves a bearer token, or answers 401.
 pub async fn authenticate(state: &AppState, req: &HttpRequest) -> Result<AuthUser, ApiError> {
     let token = bearer(req).ok_or_else(|| {
         ApiError::Unauthorized("Authentication credentials were not provided.".into())
     })?;
     let hash = hash_token(&token);
+    if let Some(user) = state.tokens.get(&hash) {
+        return Ok(user);
+    }
+    let key = hash.clone();
     let row = state
         .db
         .run(move |conn| {
@@ -322,7 +369,8 @@ pub async fn authenticate(state: &AppState, req: &HttpRequest) -> Result<AuthUse
         .enumerate()
         .filter(|(i, _)| row[10 + i].as_bool().unwrap_or(false))
         .fold(0u32, |acc, (_, s)| acc | (1 << (*s as u32)));
-    Ok(AuthUser {
+    let user = AuthUser {
+        expires_at: row[3].as_timestamp().unwrap_or_default(),
         user_id: row[0].as_i64().unwrap_or_default(),
         app_id: row[1].as_i64().unwrap_or_default(),
         scopes: Scopes::parse(row[2].as_str().unwrap_or("")).unwrap_or_default(),
@@ -331,7 +379,9 @@ pub async fn authenticate(state: &AppState, req: &HttpRequest) -> Result<AuthUse
         is_doctor: row[7].as_bool().unwrap_or(false),
         perms: Perm::parse_set(row[8].as_str().unwrap_or("{}")),
         shares,
-    })
+    };
+    state.tokens.put(key, user.clone());
+    Ok(user)
 }
 
 impl FromRequest for AuthUser {

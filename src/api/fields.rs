@@ -67,6 +67,7 @@ pub fn parse_object(
 /// The value an optional key takes when absent from a POST or PUT.
 pub fn default_value(f: &Field) -> Val {
     match (f.default, f.kind) {
+        (Default::Empty, k) if f.nullable => Val::null(k.ty()),
         (Default::Str(s), Kind::Decimal) => Val::Int(parse_decimal(s).ok()),
         (Default::Str(s), _) => Val::Text(Some(s.to_string())),
         (Default::Int(n), Kind::Decimal) => Val::Int(Some(n * 100)),

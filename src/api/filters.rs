@@ -168,6 +168,7 @@ fn apply_one(res: &Resource, f: &Filter, raw: &str, sql: &mut Sql) -> Result<(),
             let t = parse_instant(raw).ok_or_else(|| fields::TIMESTAMP_ERROR.to_string())?;
             sql.push(&format!(" AND {col} >= ?"), [Val::from(t)]);
         }
+        FilterKind::Custom(_) => {}
         FilterKind::Flag => {
             if parse_bool_str(raw).is_none() && !raw.is_empty() {
                 return Err("Must be a valid boolean.".into());

@@ -65,6 +65,11 @@ impl Output {
         fields::write_object(buf, &self.fields, row, base);
     }
 
+    /// The position of a key in the rows this output reads.
+    pub fn index_of(&self, name: &str) -> Option<usize> {
+        self.fields.iter().position(|f| f.name == name)
+    }
+
     fn id_of(&self, row: &[Val]) -> Option<i64> {
         let i = self.fields.iter().position(|f| f.name == "id")?;
         row.get(i).and_then(Val::as_i64)
@@ -79,7 +84,7 @@ impl Compiled {
             .filter(|f| (f.writable() || f.name == "doctor") && f.stored)
             .collect();
         let record_select = format!(
-            "SELECT {} FROM {} t",
+            "SELECT t.id, {} FROM {} t",
             record_fields
                 .iter()
                 .map(|f| Resource::column(f.name))
@@ -160,15 +165,17 @@ impl Compiled {
         Ok(buf)
     }
 
-    /// The stored writable values of an object in the caller's scope.
+    /// The stored writable values (and the id) of an object in the caller's scope.
     pub fn load_record(&self, conn: &mut Conn, ctx: &Ctx, id: i64) -> Result<Record, ApiError> {
         let mut sql = Sql::new(self.record_select.as_str());
         self.scope(ctx, &mut sql);
         sql.push(" AND t.id = ?", [Val::from(id)]);
-        let tys: Vec<Ty> = self.record_fields.iter().map(|f| f.kind.ty()).collect();
+        let tys: Vec<Ty> = std::iter::once(Ty::Int)
+            .chain(self.record_fields.iter().map(|f| f.kind.ty()))
+            .collect();
         let row = sql.load_one(conn, &tys)?.ok_or(ApiError::NotFound)?;
-        let values = self.record_fields.iter().map(|f| f.name).zip(row).collect();
-        Ok(Record(values, Vec::new()))
+        let names = std::iter::once("id").chain(self.record_fields.iter().map(|f| f.name));
+        Ok(Record(names.zip(row).collect(), Vec::new()))
     }
 
     /// Checks references, the sharing rule and the resource's own rules for one record.
@@ -307,7 +314,11 @@ fn json_response(status: StatusCode, body: Vec<u8>) -> HttpResponse {
 }
 
 fn check(c: &Compiled, ctx: &Ctx, write: bool) -> Result<(), ApiError> {
-    check_access(&ctx.user, c.res.scopes, c.res.permissions, write)
+    let perms = match (write, c.res.read_permissions) {
+        (false, Some(read)) => read,
+        _ => c.res.permissions,
+    };
+    check_access(&ctx.user, c.res.scopes, perms, write)
 }
 
 fn audit(c: &Compiled, ctx: &Ctx, op: Op, id: Option<i64>, ids: Option<&[i64]>) -> AuditEntry {
@@ -343,12 +354,17 @@ pub async fn list(
     res.hooks.scope_list(&ctx, &params, &mut sql)?;
     page.finish_query(&mut sql);
     let tys = out.tys.clone();
-    let rows = ctx
-        .state
-        .db
-        .run(move |conn| Ok(sql.load(conn, &tys)?))
+    let db = ctx.state.db.clone();
+    let (rows, links, ctx, params) = db
+        .run(move |conn| {
+            let rows = sql.load(conn, &tys)?;
+            // Links come from the rows the query read, so a hook that drops some of them
+            // (a computed filter) cannot break the walk over the pages.
+            let (mut rows, links) = page.links(rows, |row| out.id_of(row).unwrap_or_default());
+            res.hooks.after_list(&ctx, conn, &params, out, &mut rows)?;
+            Ok((rows, links, ctx, params))
+        })
         .await?;
-    let (rows, links) = page.links(rows, |row| out.id_of(row).unwrap_or_default());
     if res.audited {
         let ids: Vec<i64> = rows.iter().filter_map(|r| out.id_of(r)).collect();
         ctx.state

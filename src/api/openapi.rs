@@ -148,6 +148,7 @@ fn filter_param(res: &Resource, f: &Filter) -> utoipa::openapi::path::Parameter 
             String::new(),
         ),
         FilterKind::Flag => (ty(Type::Boolean), String::new()),
+        FilterKind::Custom(kind) => (kind_schema(kind), String::new()),
     };
     let doc = if f.doc.is_empty() {
         default_doc

@@ -215,6 +215,8 @@ pub enum FilterKind {
     Since,
     /// A boolean parameter with resource-specific meaning, applied by the `scope_list` hook.
     Flag,
+    /// A parameter of the given type applied (and checked) by the `scope_list` hook.
+    Custom(Kind),
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -412,6 +414,20 @@ pub trait Hooks: Sync {
         Ok(())
     }
 
+    /// Post-processes a page of rows read for a list (inside its database call): may drop rows
+    /// (a filter that needs computing) or fill computed values. The page's links are already
+    /// fixed, so a page may come out shorter than page_size.
+    fn after_list(
+        &self,
+        _ctx: &Ctx,
+        _conn: &mut Conn,
+        _params: &crate::api::filters::Params,
+        _out: &crate::api::handlers::Output,
+        _rows: &mut Vec<Vec<Val>>,
+    ) -> Result<(), ApiError> {
+        Ok(())
+    }
+
     /// Registers extra routes under /api/{path}/ (DRF's @action).
     fn extra_routes(&self, _res: &'static Resource, _cfg: &mut web::ServiceConfig) {}
 
@@ -434,6 +450,8 @@ pub struct Resource {
     pub filters: &'static [Filter],
     pub scopes: &'static [Scope],
     pub permissions: &'static [Perm],
+    /// The permissions reads need, when they differ from `permissions` (e.g. none).
+    pub read_permissions: Option<&'static [Perm]>,
     pub verbs: Verbs,
     pub sharing: Sharing,
     /// DELETE archives (sets `archived`) instead of removing the row.
@@ -462,6 +480,7 @@ impl Resource {
         filters: &[],
         scopes: &[],
         permissions: &[],
+        read_permissions: None,
         verbs: Verbs::READ,
         sharing: Sharing::PracticeGroup,
         soft_delete: true,

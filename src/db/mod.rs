@@ -206,4 +206,17 @@ impl Conn {
     pub fn is_postgres(&self) -> bool {
         matches!(self, Conn::Pg(_))
     }
+
+    /// Serializes the rest of this transaction with every other transaction taking the same
+    /// key (until commit or rollback). On PostgreSQL a transaction-level advisory lock; on
+    /// SQLite nothing to do, as `BEGIN IMMEDIATE` already serializes writers.
+    pub fn lock_key(&mut self, key: i64) -> diesel::QueryResult<()> {
+        match self {
+            Conn::Pg(_) => Sql::new("SELECT pg_advisory_xact_lock(?)")
+                .bind(key)
+                .execute(self)
+                .map(drop),
+            Conn::Sqlite(_) => Ok(()),
+        }
+    }
 }

@@ -1,3 +1,105 @@
-//! Value types and rules shared by several resources.
+//! Value rules shared by several resources.
 
 pub mod billing_codes;
+
+use crate::api::resource::{Hooks, Op, Record};
+use crate::api::Ctx;
+use crate::db::{Conn, Sql, Val};
+use crate::error::{ApiError, FieldErrors};
+
+/// A CSS color as the reference allows it: "#ABCDEF" (or "#ABC") or "rgb(12, 34, 45)".
+pub fn is_color(s: &str) -> bool {
+    let s = s.trim();
+    if let Some(hex) = s.strip_prefix('#') {
+        return matches!(hex.len(), 3 | 6) && hex.chars().all(|c| c.is_ascii_hexdigit());
+    }
+    if let Some(inner) = s.strip_prefix("rgb(").and_then(|r| r.strip_suffix(')')) {
+        let parts: Vec<&str> = inner.split(',').map(str::trim).collect();
+        return parts.len() == 3 && parts.iter().all(|p| p.parse::<u8>().is_ok());
+    }
+    false
+}
+
+/// Checks `color` (when non-empty) and `duration` (when present: 1 to 1440 minutes).
+pub struct ColorAndDuration;
+
+impl Hooks for ColorAndDuration {
+    fn validate(
+        &self,
+        _ctx: &Ctx,
+        _conn: &mut Conn,
+        _op: Op,
+        rec: &mut Record,
+        _current: Option<&Record>,
+        errors: &mut FieldErrors,
+    ) -> Result<(), ApiError> {
+        check_color(rec, errors);
+        if let Some(d) = rec.get("duration").and_then(Val::as_i64) {
+            if !(1..=1440).contains(&d) {
+                errors.add(
+                    "duration",
+                    "Ensure this value is between 1 and 1440 minutes.",
+                );
+            }
+        }
+        Ok(())
+    }
+}
+
+pub fn check_color(rec: &Record, errors: &mut FieldErrors) {
+    if let Some(c) = rec.get("color").and_then(Val::as_str) {
+        if !c.is_empty() && !is_color(c) {
+            errors.add(
+                "color",
+                "Enter a CSS color: \"#ABCDEF\" or \"rgb(12, 34, 45)\".",
+            );
+        }
+    }
+}
+
+/// external_id: an integrator's own id, unique in the practice group. A duplicate is a 409
+/// naming the object that holds it.
+pub fn check_external_id(
+    conn: &mut Conn,
+    ctx: &Ctx,
+    table: &str,
+    noun: &str,
+    rec: &mut Record,
+    id: Option<i64>,
+) -> Result<(), ApiError> {
+    // "" means none: stored as NULL so it never collides.
+    if rec.get("external_id").and_then(Val::as_str) == Some("") {
+        rec.set("external_id", Val::Text(None));
+    }
+    let Some(ext) = rec.get("external_id").and_then(Val::as_str) else {
+        return Ok(());
+    };
+    let mut sql = Sql::new(format!(
+        "SELECT t.id FROM {table} t WHERE t.practice_group_id = ? AND t.external_id = ?"
+    ))
+    .bind(ctx.practice_group())
+    .bind(ext);
+    if let Some(id) = id {
+        sql.push(" AND t.id <> ?", [Val::from(id)]);
+    }
+    match sql.load_i64(conn)? {
+        Some(existing) => Err(ApiError::Conflict(
+            format!("{noun} {existing} already has external_id \"{ext}\"."),
+            Some(serde_json::json!({"id": existing, "external_id": ext})),
+        )),
+        None => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn colors_follow_the_reference() {
+        assert!(is_color("#ABCDEF"));
+        assert!(is_color("rgb(12, 34, 45)"));
+        assert!(!is_color("red"));
+        assert!(!is_color("rgb(300, 0, 0)"));
+    }
+}

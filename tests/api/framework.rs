@@ -405,7 +405,7 @@ async fn put_replaces_patch_changes_only_given_keys_and_delete_archives() {
 #[tokio::test]
 async fn form_and_multipart_bodies_are_accepted() {
     let app = TestApp::new().await;
-    let form = format!("doctor={}&gender=Male&first_name=Form&disable_sms_messages=true&custom_demographics=%5B%7B%22id%22%3A1%7D%5D", app.a.doctor);
+    let form = format!("doctor={}&gender=Male&first_name=Form&disable_sms_messages=true&primary_insurance=%7B%22insurance_company%22%3A%22Acme%22%7D", app.a.doctor);
     let (status, body) = app
         .send_raw(
             Method::POST,
@@ -417,7 +417,10 @@ async fn form_and_multipart_bodies_are_accepted() {
     assert_eq!(status, StatusCode::CREATED, "{body}");
     assert_eq!(body["first_name"], "Form");
     assert_eq!(body["disable_sms_messages"], true);
-    assert_eq!(body["custom_demographics"], json!([{"id": 1}]));
+    assert_eq!(
+        body["primary_insurance"],
+        json!({"insurance_company": "Acme"})
+    );
 
     let (status, _) = app
         .send_raw(

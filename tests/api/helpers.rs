@@ -37,6 +37,10 @@ pub struct TestApp {
     pub client_id: String,
     pub token: String,
     pub files_dir: std::path::PathBuf,
+    /// The server's clock for rate-limit windows; tests may move it.
+    pub clock: Arc<chartd::ratelimit::Clock>,
+    /// The settings the server runs with (its database URL included).
+    pub settings: Settings,
     handle: actix_web::dev::ServerHandle,
     _dir: Option<tempfile::TempDir>,
     pg_schema: Option<(String, String)>,
@@ -48,9 +52,12 @@ struct SettingsOnly {
     settings: Settings,
 }
 
-/// Default settings, as if no variable or flag were given.
+/// Default settings, as if no variable or flag were given, but for the token cache: tests
+/// change users and settings behind the server's back.
 pub fn test_settings() -> Settings {
-    SettingsOnly::parse_from(["chartd"]).settings
+    let mut s = SettingsOnly::parse_from(["chartd"]).settings;
+    s.token_cache_seconds = 0;
+    s
 }
 
 fn unique() -> String {
@@ -144,10 +151,15 @@ impl TestApp {
         settings.bind = format!("127.0.0.1:{port}");
         let (tx, rx) = std::sync::mpsc::channel();
         let server_db = db.clone();
+        let clock = Arc::new(chartd::ratelimit::Clock::default());
+        let server_clock = clock.clone();
+        let server_settings = settings.clone();
         std::thread::spawn(move || {
             actix_web::rt::System::new().block_on(async move {
                 let (audit, audit_task) = AuditSink::start(server_db.clone());
-                let state = Arc::new(AppState::new(server_db, settings, audit));
+                let mut state = AppState::new(server_db, server_settings, audit);
+                state.limiter.clock = server_clock;
+                let state = Arc::new(state);
                 let server = app::server(state, listener, 1).unwrap();
                 tx.send(server.handle()).unwrap();
                 let _ = server.await;
@@ -169,6 +181,8 @@ impl TestApp {
             token,
             handle,
             files_dir: dir.path().join("files"),
+            clock,
+            settings,
             _dir: Some(dir),
             pg_schema,
         }

@@ -7,5 +7,8 @@ mod billing_settings;
 mod framework;
 mod helpers;
 mod ops;
+mod patients;
 mod practice;
+mod ratelimit;
+mod slots;
 mod superbills;

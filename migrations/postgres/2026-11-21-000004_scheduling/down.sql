@@ -8,3 +8,5 @@ DROP TABLE reminder_profiles;
 DROP TABLE appointment_profiles;
 DROP INDEX patients_external_id;
 ALTER TABLE patients DROP COLUMN external_id;
+ALTER TABLE patients DROP COLUMN offices;
+ALTER TABLE patients DROP COLUMN patient_flags;

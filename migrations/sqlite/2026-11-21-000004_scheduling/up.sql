@@ -3,6 +3,9 @@
 -- ids on patients and appointments (SQLite). Kept in step with the postgres directory.
 
 ALTER TABLE patients ADD COLUMN external_id TEXT;
+-- Kept by the server: offices of the patient's appointments, flags with their types.
+ALTER TABLE patients ADD COLUMN offices TEXT NOT NULL DEFAULT '[]';
+ALTER TABLE patients ADD COLUMN patient_flags TEXT NOT NULL DEFAULT '[]';
 CREATE UNIQUE INDEX patients_external_id ON patients (practice_group_id, external_id);
 
 CREATE TABLE appointment_profiles (

@@ -1,8 +1,12 @@
-//! The appointment rules the declaration cannot say.
+//! The appointment rules the declaration cannot say: profile defaults, breaks, exam rooms,
+//! the overlap check (409, race-free), status transitions, reminder profiles, custom fields,
+//! vitals and custom vitals, insurer copies, external ids, and the patient's office list.
 
 use chrono::Duration;
+use serde_json::{json, Value};
 
 use crate::api::filters::Params;
+use crate::api::handlers::now;
 use crate::api::resource::{Hooks, Op, Record};
 use crate::api::Ctx;
 use crate::db::{Conn, Sql, Ty, Val};
@@ -10,9 +14,188 @@ use crate::error::{ApiError, FieldErrors};
 
 pub struct AppointmentHooks;
 
+/// Statuses that free the slot: such appointments never conflict.
+const INACTIVE: &[&str] = &["Cancelled", "Rescheduled", "No Show"];
+
+/// Keys of the `vitals` object and whether each is a number (else text).
+const VITALS: &[(&str, bool)] = &[
+    ("height", true),
+    ("height_units", false),
+    ("weight", true),
+    ("weight_units", false),
+    ("bmi", true),
+    ("blood_pressure_1", true),
+    ("blood_pressure_2", true),
+    ("temperature", true),
+    ("temperature_units", false),
+    ("pulse", true),
+    ("respiratory_rate", true),
+    ("oxygen_saturation", true),
+    ("pain", true),
+    ("head_circumference", true),
+    ("head_circumference_units", false),
+    ("smoking_status", false),
+];
+
 /// A key's value after this write: the new one if given, else the stored one.
 fn value<'a>(rec: &'a Record, current: Option<&'a Record>, key: &str) -> Option<&'a Val> {
     rec.get(key).or_else(|| current.and_then(|c| c.get(key)))
+}
+
+fn text(v: Option<&Val>) -> String {
+    v.and_then(Val::as_str).unwrap_or("").to_string()
+}
+
+/// The advisory-lock key under which one doctor's bookings are checked and written.
+pub fn doctor_lock_key(doctor: i64) -> i64 {
+    (0x4150_5054_i64 << 32) | (doctor & 0xffff_ffff)
+}
+
+/// The id of a live appointment of `doctor` in `office`/`exam_room` overlapping
+/// [start, end), other than `except`.
+pub fn overlapping(
+    conn: &mut Conn,
+    practice_group: i64,
+    doctor: i64,
+    office: i64,
+    exam_room: Option<i64>,
+    (start, end): (chrono::NaiveDateTime, chrono::NaiveDateTime),
+    except: Option<i64>,
+) -> Result<Option<i64>, ApiError> {
+    let mut sql = Sql::new(
+        "SELECT t.id FROM appointments t WHERE t.practice_group_id = ? AND t.doctor = ? \
+         AND t.office = ? AND t.archived = ? AND t.deleted_flag = ? \
+         AND t.scheduled_time < ? AND t.ends_at > ? AND t.status NOT IN (?, ?, ?)",
+    );
+    sql.binds = vec![
+        practice_group.into(),
+        doctor.into(),
+        office.into(),
+        false.into(),
+        false.into(),
+        end.into(),
+        start.into(),
+    ];
+    sql.binds.extend(INACTIVE.iter().map(|s| Val::from(*s)));
+    if let Some(room) = exam_room {
+        sql.push(" AND t.exam_room = ?", [Val::from(room)]);
+    }
+    if let Some(id) = except {
+        sql.push(" AND t.id <> ?", [Val::from(id)]);
+    }
+    sql.push(" ORDER BY t.scheduled_time LIMIT 1", []);
+    Ok(sql.load_i64(conn)?)
+}
+
+impl AppointmentHooks {
+    /// Checks `custom_fields` against the practice's custom appointment fields.
+    fn custom_fields(
+        ctx: &Ctx,
+        conn: &mut Conn,
+        raw: &str,
+    ) -> Result<Result<String, String>, ApiError> {
+        let items: Vec<Value> = serde_json::from_str(raw).unwrap_or_default();
+        let mut out = Vec::new();
+        for (i, item) in items.iter().enumerate() {
+            let Some(field_type) = item.get("field_type").and_then(Value::as_i64) else {
+                return Ok(Err(format!(
+                    "Item {i}: field_type (an id of /api/custom_appointment_fields) is required."
+                )));
+            };
+            let value = match item.get("field_value") {
+                None | Some(Value::Null) => String::new(),
+                Some(Value::String(s)) => s.clone(),
+                Some(other) => other.to_string(),
+            };
+            let found = Sql::new("SELECT t.id FROM custom_appointment_fields t WHERE t.id = ? AND t.practice_group_id = ?")
+                .bind(field_type)
+                .bind(ctx.practice_group())
+                .load_i64(conn)?;
+            if found.is_none() {
+                return Ok(Err(format!(
+                    "Item {i}: custom appointment field {field_type} does not exist."
+                )));
+            }
+            out.push(json!({"field_type": field_type, "field_value": value}));
+        }
+        Ok(Ok(Value::Array(out).to_string()))
+    }
+
+    /// Checks `custom_vitals` against the practice's custom vitals (and their allowed values).
+    fn custom_vitals(
+        ctx: &Ctx,
+        conn: &mut Conn,
+        raw: &str,
+    ) -> Result<Result<String, String>, ApiError> {
+        let items: Vec<Value> = serde_json::from_str(raw).unwrap_or_default();
+        let mut out = Vec::new();
+        for (i, item) in items.iter().enumerate() {
+            let Some(vital_type) = item.get("vital_type").and_then(Value::as_i64) else {
+                return Ok(Err(format!(
+                    "Item {i}: vital_type (an id of /api/custom_vitals) is required."
+                )));
+            };
+            let value = match item.get("value") {
+                None | Some(Value::Null) => String::new(),
+                Some(Value::String(s)) => s.clone(),
+                Some(other) => other.to_string(),
+            };
+            let row = Sql::new("SELECT t.data_type, t.allowed_values FROM custom_vitals t WHERE t.id = ? AND t.practice_group_id = ?")
+                .bind(vital_type)
+                .bind(ctx.practice_group())
+                .load_one(conn, &[Ty::Text, Ty::Text])?;
+            let Some(row) = row else {
+                return Ok(Err(format!(
+                    "Item {i}: custom vital {vital_type} does not exist."
+                )));
+            };
+            match row[0].as_str() {
+                Some("number") if !value.is_empty() && value.parse::<f64>().is_err() => {
+                    return Ok(Err(format!(
+                        "Item {i}: custom vital {vital_type} takes a number."
+                    )));
+                }
+                Some("single_sel") if !value.is_empty() => {
+                    let allowed: Vec<String> =
+                        serde_json::from_str(row[1].as_str().unwrap_or("[]")).unwrap_or_default();
+                    if !allowed.contains(&value) {
+                        return Ok(Err(format!("Item {i}: \"{value}\" is not an allowed value of custom vital {vital_type}.")));
+                    }
+                }
+                _ => {}
+            }
+            out.push(json!({"vital_type": vital_type, "value": value}));
+        }
+        Ok(Ok(Value::Array(out).to_string()))
+    }
+}
+
+/// Checks the vitals object: known keys only, numbers where a number is expected.
+fn check_vitals(raw: &str) -> Result<String, String> {
+    let obj: serde_json::Map<String, Value> =
+        serde_json::from_str(raw).map_err(|_| "Expected an object.".to_string())?;
+    for (k, v) in &obj {
+        let Some((_, numeric)) = VITALS.iter().find(|(name, _)| name == k) else {
+            let known: Vec<&str> = VITALS.iter().map(|(n, _)| *n).collect();
+            return Err(format!(
+                "Unknown vital \"{k}\"; known: {}.",
+                known.join(", ")
+            ));
+        };
+        let ok = match v {
+            Value::Null => true,
+            Value::Number(_) => *numeric,
+            Value::String(s) => !*numeric || s.is_empty() || s.trim().parse::<f64>().is_ok(),
+            _ => false,
+        };
+        if !ok {
+            return Err(format!(
+                "{k}: expected {}.",
+                if *numeric { "a number" } else { "text" }
+            ));
+        }
+    }
+    Ok(Value::Object(obj).to_string())
 }
 
 impl Hooks for AppointmentHooks {
@@ -20,16 +203,16 @@ impl Hooks for AppointmentHooks {
         &self,
         ctx: &Ctx,
         conn: &mut Conn,
-        _op: Op,
+        op: Op,
         rec: &mut Record,
         current: Option<&Record>,
         errors: &mut FieldErrors,
     ) -> Result<(), ApiError> {
-        // reminder_profile is an instruction, not a column.
-        rec.remove("reminder_profile");
+        let id = current.and_then(|c| c.get("id")).and_then(Val::as_i64);
+        let reminder_profile = rec.remove("reminder_profile").and_then(|v| v.as_i64());
 
-        // Profile defaults for duration, color and reason (explicit values win).
-        if let Some(profile) = rec.get("profile").and_then(Val::as_i64) {
+        // Profile defaults for duration, color and reason (explicit values win), on creation.
+        if let (None, Some(profile)) = (current, rec.get("profile").and_then(Val::as_i64)) {
             let row = Sql::new(
                 "SELECT t.duration, t.color, t.reason FROM appointment_profiles t \
                  WHERE t.id = ? AND t.practice_group_id = ?",
@@ -37,20 +220,16 @@ impl Hooks for AppointmentHooks {
             .bind(profile)
             .bind(ctx.practice_group())
             .load_one(conn, &[Ty::Int, Ty::Text, Ty::Text])?;
-            if let Some(row) = row {
-                if current.is_none() {
-                    for (key, v) in [
-                        ("duration", &row[0]),
-                        ("color", &row[1]),
-                        ("reason", &row[2]),
-                    ] {
-                        if !rec.given(key) {
-                            rec.set(key, v.clone());
-                        }
-                    }
+            for (key, v) in ["duration", "color", "reason"]
+                .into_iter()
+                .zip(row.unwrap_or_default())
+            {
+                if !rec.given(key) {
+                    rec.set(key, v);
                 }
             }
         }
+        crate::domain::check_color(rec, errors);
 
         let start = value(rec, current, "scheduled_time").and_then(Val::as_timestamp);
         let minutes = value(rec, current, "duration").and_then(Val::as_i64);
@@ -68,9 +247,240 @@ impl Hooks for AppointmentHooks {
         if let (Some(start), Some(m)) = (start, minutes) {
             rec.set("ends_at", Val::from(start + Duration::minutes(m)));
         }
+        let patient = value(rec, current, "patient").and_then(Val::as_i64);
         if rec.given("patient") || current.is_none() {
-            let is_break = value(rec, current, "patient").is_none_or(Val::is_null);
-            rec.set("appt_is_break", Val::from(is_break));
+            rec.set("appt_is_break", Val::from(patient.is_none()));
+        }
+
+        // The exam room is an index of the office's rooms.
+        let office = value(rec, current, "office").and_then(Val::as_i64);
+        let room = value(rec, current, "exam_room").and_then(Val::as_i64);
+        if let (Some(office), Some(room)) = (office, room) {
+            if !errors.has("office") && (rec.given("exam_room") || rec.given("office")) {
+                let rooms = Sql::new(
+                    "SELECT t.exam_rooms FROM offices t WHERE t.id = ? AND t.practice_group_id = ?",
+                )
+                .bind(office)
+                .bind(ctx.practice_group())
+                .load_one(conn, &[Ty::Text])?
+                .and_then(|r| r[0].as_str().map(str::to_string))
+                .unwrap_or_default();
+                let rooms: Vec<Value> = serde_json::from_str(&rooms).unwrap_or_default();
+                if !rooms
+                    .iter()
+                    .any(|r| r.get("index").and_then(Value::as_i64) == Some(room))
+                {
+                    errors.add(
+                        "exam_room",
+                        format!("Office {office} has no exam room {room}."),
+                    );
+                }
+            }
+        }
+
+        // Nested values.
+        if let Some(raw) = rec
+            .get("custom_fields")
+            .and_then(Val::as_str)
+            .map(str::to_string)
+        {
+            match Self::custom_fields(ctx, conn, &raw)? {
+                Ok(clean) => rec.set("custom_fields", Val::from(clean)),
+                Err(msg) => errors.add("custom_fields", msg),
+            }
+        }
+        if let Some(raw) = rec
+            .get("custom_vitals")
+            .and_then(Val::as_str)
+            .map(str::to_string)
+        {
+            match Self::custom_vitals(ctx, conn, &raw)? {
+                Ok(clean) => rec.set("custom_vitals", Val::from(clean)),
+                Err(msg) => errors.add("custom_vitals", msg),
+            }
+        }
+        if let Some(raw) = rec.get("vitals").and_then(Val::as_str).map(str::to_string) {
+            match check_vitals(&raw) {
+                Ok(clean) => rec.set("vitals", Val::from(clean)),
+                Err(msg) => errors.add("vitals", msg),
+            }
+        }
+
+        // Stored values this write needs and the record does not carry.
+        let stored = match id {
+            Some(id) => Sql::new(
+                "SELECT t.status_transitions, t.reminders FROM appointments t WHERE t.id = ?",
+            )
+            .bind(id)
+            .load_one(conn, &[Ty::Text, Ty::Text])?
+            .unwrap_or_default(),
+            None => vec![],
+        };
+        let stored_text = |i: usize| {
+            stored
+                .get(i)
+                .and_then(Val::as_str)
+                .unwrap_or("[]")
+                .to_string()
+        };
+
+        // A reminder profile's reminders, unless the appointment has reminders already.
+        if let Some(profile) = reminder_profile {
+            if stored_text(1) != "[]" {
+                errors.add("reminder_profile", "Cannot be applied to an appointment with reminders.");
+            } else if let Some(row) = Sql::new("SELECT t.reminders FROM reminder_profiles t WHERE t.id = ? AND t.practice_group_id = ?")
+                .bind(profile)
+                .bind(ctx.practice_group())
+                .load_one(conn, &[Ty::Text])?
+            {
+                rec.set("reminders", row[0].clone());
+            }
+        }
+
+        // Every status change is recorded.
+        let old_status = text(current.and_then(|c| c.get("status")));
+        let new_status = text(value(rec, current, "status"));
+        if new_status != old_status {
+            let mut transitions: Vec<Value> =
+                serde_json::from_str(&stored_text(0)).unwrap_or_default();
+            transitions.push(json!({
+                "from_status": old_status,
+                "to_status": new_status,
+                "datetime": now().format("%Y-%m-%dT%H:%M:%S").to_string(),
+            }));
+            rec.set(
+                "status_transitions",
+                Val::from(Value::Array(transitions).to_string()),
+            );
+        }
+
+        // The patient's insurers, copied when the appointment gets its patient.
+        if rec.given("patient") || current.is_none() {
+            let row = match patient {
+                Some(p) => Sql::new("SELECT t.primary_insurance, t.secondary_insurance FROM patients t WHERE t.id = ? AND t.practice_group_id = ?")
+                    .bind(p)
+                    .bind(ctx.practice_group())
+                    .load_one(conn, &[Ty::Text, Ty::Text])?
+                    .unwrap_or_default(),
+                None => vec![],
+            };
+            for (i, prefix) in ["primary", "secondary"].iter().enumerate() {
+                let ins: Value = row
+                    .get(i)
+                    .and_then(Val::as_str)
+                    .and_then(|s| serde_json::from_str(s).ok())
+                    .unwrap_or_default();
+                let get = |k: &str| {
+                    Val::from(ins.get(k).and_then(Value::as_str).unwrap_or("").to_string())
+                };
+                rec.set(
+                    if i == 0 {
+                        "primary_insurer_payer_id"
+                    } else {
+                        "secondary_insurer_payer_id"
+                    },
+                    get("insurance_payer_id"),
+                );
+                rec.set(
+                    if i == 0 {
+                        "primary_insurer_name"
+                    } else {
+                        "secondary_insurer_name"
+                    },
+                    get("insurance_company"),
+                );
+                rec.set(
+                    if i == 0 {
+                        "primary_insurance_id_number"
+                    } else {
+                        "secondary_insurance_id_number"
+                    },
+                    get("insurance_id_number"),
+                );
+                let _ = prefix;
+            }
+        }
+
+        if !errors.is_empty() {
+            return Ok(());
+        }
+
+        crate::domain::check_external_id(conn, ctx, "appointments", "Appointment", rec, id)?;
+
+        // The overlap rule, checked under a per-doctor lock so concurrent bookings serialize.
+        let timing_changed = [
+            "scheduled_time",
+            "duration",
+            "doctor",
+            "office",
+            "exam_room",
+            "allow_overlapping",
+            "status",
+            "profile",
+        ]
+        .iter()
+        .any(|k| rec.given(k))
+            || op == Op::Create;
+        let allow = value(rec, current, "allow_overlapping")
+            .and_then(Val::as_bool)
+            .unwrap_or(false);
+        let doctor = value(rec, current, "doctor").and_then(Val::as_i64);
+        if timing_changed && !allow && !INACTIVE.contains(&new_status.as_str()) {
+            if let (Some(doctor), Some(office), Some(start), Some(m)) =
+                (doctor, office, start, minutes)
+            {
+                conn.lock_key(doctor_lock_key(doctor))?;
+                let range = (start, start + Duration::minutes(m));
+                if let Some(other) =
+                    overlapping(conn, ctx.practice_group(), doctor, office, room, range, id)?
+                {
+                    return Err(ApiError::Conflict(
+                        format!(
+                            "This appointment overlaps appointment {other} of the same doctor in the \
+                             same exam room. Set allow_overlapping to book it anyway."
+                        ),
+                        Some(json!({"conflicting_appointment": other})),
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn after_write(&self, ctx: &Ctx, conn: &mut Conn, op: Op, id: i64) -> Result<(), ApiError> {
+        if op == Op::Destroy {
+            Sql::new("UPDATE appointments SET deleted_flag = ? WHERE id = ?")
+                .bind(true)
+                .bind(id)
+                .execute(conn)?;
+            return Ok(());
+        }
+        // The patient's `offices`: every office they have had an appointment at.
+        let row = Sql::new("SELECT t.patient, t.office FROM appointments t WHERE t.id = ?")
+            .bind(id)
+            .load_one(conn, &[Ty::Int, Ty::Int])?
+            .unwrap_or_default();
+        if let (Some(patient), Some(office)) = (
+            row.first().and_then(Val::as_i64),
+            row.get(1).and_then(Val::as_i64),
+        ) {
+            let offices = Sql::new(
+                "SELECT t.offices FROM patients t WHERE t.id = ? AND t.practice_group_id = ?",
+            )
+            .bind(patient)
+            .bind(ctx.practice_group())
+            .load_one(conn, &[Ty::Text])?
+            .and_then(|r| r[0].as_str().map(str::to_string))
+            .unwrap_or_else(|| "[]".into());
+            let mut list: Vec<i64> = serde_json::from_str(&offices).unwrap_or_default();
+            if !list.contains(&office) {
+                list.push(office);
+                list.sort_unstable();
+                Sql::new("UPDATE patients SET offices = ? WHERE id = ?")
+                    .bind(serde_json::to_string(&list).unwrap_or_default())
+                    .bind(patient)
+                    .execute(conn)?;
+            }
         }
         Ok(())
     }

@@ -2,15 +2,14 @@
 //! Shared between the group's doctors when the "share patients" setting is on.
 //!
 //! Nested objects (insurances, referring_doctor, custom_demographics, patient_flags_attached)
-//! are stored as JSON and returned only with verbose=true, as the reference says.
+//! are checked against their formats (`nested.rs`), stored as JSON and returned only with
+//! verbose=true, as the reference says. The other rules are in `rules.rs`.
+
+mod nested;
+pub mod rules;
 
 use crate::api::auth::{Perm, Scope, ShareSetting};
-use crate::api::resource::{
-    Default, Field, Filter, FilterKind, Hooks, Kind, Op, Record, Resource, Sharing, Verbs,
-};
-use crate::api::Ctx;
-use crate::db::{Conn, Val};
-use crate::error::{ApiError, FieldErrors};
+use crate::api::resource::{Default, Field, Filter, FilterKind, Kind, Resource, Sharing, Verbs};
 
 pub const GENDERS: &[&str] = &["Male", "Female", "Other"];
 pub const ETHNICITIES: &[&str] = &["blank", "hispanic", "not_hispanic", "declined"];
@@ -52,7 +51,7 @@ pub static RESOURCE: Resource = Resource {
         Field::choice("race", RACES),
         Field::string("preferred_language")
             .default(Default::Str("blank"))
-            .doc("ISO 639 alpha-3 code."),
+            .doc("ISO 639 alpha-3 code (three lower-case letters), or \"blank\"."),
         Field::choice("patient_status", STATUSES)
             .doc("\"A\" active, \"I\" inactive, \"D\" inactive-deceased. Default \"A\"."),
         Field::choice("patient_payment_profile", PAYMENT_PROFILES),
@@ -91,13 +90,23 @@ pub static RESOURCE: Resource = Resource {
         Field::object("auto_accident_insurance").verbose(),
         Field::object("workers_comp_insurance").verbose(),
         Field::object("referring_doctor").verbose(),
-        Field::objects("custom_demographics").verbose(),
-        Field::objects("patient_flags_attached").verbose(),
-        Field::objects("patient_flags").verbose().sql("'[]'"),
+        Field::objects("custom_demographics")
+            .verbose()
+            .doc("[{\"field_type\": ID of /api/custom_demographics, \"value\": \"...\"}]"),
+        Field::objects("patient_flags_attached")
+            .verbose()
+            .doc("[{\"flag_type\": ID of /api/patient_flag_types, \"notes\": \"...\"}]"),
+        Field::objects("patient_flags")
+            .read_only()
+            .verbose()
+            .doc("The attached flags with their types' name, color and priority."),
         Field::ints("offices")
-            .sql("'[]'")
+            .read_only()
             .doc("IDs of every office this patient has been to."),
         Field::boolean("archived").read_only(),
+        Field::string("external_id")
+            .nullable()
+            .doc("Your own id for the patient, unique in the practice group (extension)."),
         Field::timestamp("created_at").read_only(),
         Field::timestamp("updated_at").read_only(),
     ],
@@ -113,75 +122,14 @@ pub static RESOURCE: Resource = Resource {
         Filter::eq("race", Kind::Choice(RACES)),
         Filter::new("show_inactive", "patient_status", FilterKind::Flag)
             .doc("Include inactive (and deceased) patients."),
-        Filter::since(),
+        Filter::new("offices", "id", FilterKind::Custom(Kind::Str)).doc(
+            "An office id or comma-separated ids: patients with an appointment at one of them.",
+        ),
+        Filter::eq("external_id", Kind::Str),
+        Filter::since().doc(
+            "Every patient changed at or after this time, archived and inactive ones included.",
+        ),
     ],
-    hooks: &PatientHooks,
+    hooks: &rules::PatientHooks,
     ..Resource::DEFAULT
 };
-
-struct PatientHooks;
-
-impl Hooks for PatientHooks {
-    fn validate(
-        &self,
-        _ctx: &Ctx,
-        _conn: &mut Conn,
-        _op: Op,
-        rec: &mut Record,
-        current: Option<&Record>,
-        errors: &mut FieldErrors,
-    ) -> Result<(), ApiError> {
-        let photo_date = rec.get("patient_photo_date").is_some_and(|v| !v.is_null());
-        if photo_date
-            && rec
-                .get("patient_photo")
-                .and_then(Val::as_str)
-                .is_none_or(str::is_empty)
-        {
-            errors.add(
-                "patient_photo_date",
-                "Cannot be passed without patient_photo.",
-            );
-        }
-        // chart_id: "Automatically set using first & last names if absent".
-        let value = |k: &str| {
-            rec.get(k)
-                .or_else(|| current.and_then(|c| c.get(k)))
-                .and_then(Val::as_str)
-                .unwrap_or("")
-                .to_string()
-        };
-        if value("chart_id").trim().is_empty() && (rec.has("chart_id") || current.is_none()) {
-            let chart_id = chart_id_from(&value("first_name"), &value("last_name"));
-            rec.set("chart_id", Val::from(chart_id));
-        }
-        Ok(())
-    }
-
-    fn scope_list(
-        &self,
-        _ctx: &Ctx,
-        params: &crate::api::filters::Params,
-        sql: &mut crate::db::Sql,
-    ) -> Result<(), ApiError> {
-        // A `since` poller sees every change, inactive patients included.
-        if !params.flag("show_inactive")? && params.get("since").is_none() {
-            sql.push(" AND t.patient_status = ?", [Val::from("A")]);
-        }
-        Ok(())
-    }
-}
-
-/// DrChrono-style chart id: four letters of the last name, two of the first, upper case,
-/// then a number made unique enough by the clock.
-fn chart_id_from(first: &str, last: &str) -> String {
-    let letters = |s: &str, n: usize| -> String {
-        s.chars()
-            .filter(|c| c.is_ascii_alphabetic())
-            .take(n)
-            .collect::<String>()
-            .to_uppercase()
-    };
-    let stamp = chrono::Utc::now().timestamp_micros() % 1_000_000;
-    format!("{}{}{:06}", letters(last, 4), letters(first, 2), stamp)
-}

@@ -1,0 +1,244 @@
+//! Patient rules beyond the declaration (shared with /api/patients_summary).
+
+use serde_json::{json, Value};
+
+use super::nested;
+use crate::api::filters::Params;
+use crate::api::resource::{Hooks, Op, Record};
+use crate::api::Ctx;
+use crate::db::{Conn, Sql, Ty, Val};
+use crate::error::{ApiError, FieldErrors};
+
+pub struct PatientHooks;
+
+/// Payment profiles that need a primary or secondary insurance.
+const NEEDS_INSURANCE: &[&str] = &["Insurance", "Auto Accident", "Worker's Comp"];
+
+impl Hooks for PatientHooks {
+    fn validate(
+        &self,
+        ctx: &Ctx,
+        conn: &mut Conn,
+        _op: Op,
+        rec: &mut Record,
+        current: Option<&Record>,
+        errors: &mut FieldErrors,
+    ) -> Result<(), ApiError> {
+        let text = |rec: &Record, k: &str| {
+            rec.get(k)
+                .or_else(|| current.and_then(|c| c.get(k)))
+                .and_then(Val::as_str)
+                .unwrap_or("")
+                .to_string()
+        };
+
+        if rec.get("patient_photo_date").is_some_and(|v| !v.is_null())
+            && rec
+                .get("patient_photo")
+                .and_then(Val::as_str)
+                .is_none_or(str::is_empty)
+        {
+            errors.add(
+                "patient_photo_date",
+                "Cannot be passed without patient_photo.",
+            );
+        }
+        let language = text(rec, "preferred_language");
+        if rec.has("preferred_language")
+            && language != "blank"
+            && !(language.len() == 3 && language.chars().all(|c| c.is_ascii_lowercase()))
+        {
+            errors.add(
+                "preferred_language",
+                "Use an ISO 639 alpha-3 code (e.g. \"eng\") or \"blank\".",
+            );
+        }
+
+        for key in nested::OBJECT_KEYS {
+            if let Some(raw) = rec.get(key).and_then(Val::as_str).map(str::to_string) {
+                match nested::check(key, &raw) {
+                    Ok(clean) => rec.set(key, Val::from(clean)),
+                    Err(msg) => errors.add(*key, msg),
+                }
+            }
+        }
+        let profile = text(rec, "patient_payment_profile");
+        if NEEDS_INSURANCE.contains(&profile.as_str())
+            && (rec.given("patient_payment_profile")
+                || rec.given("primary_insurance")
+                || rec.given("secondary_insurance"))
+            && !nested::has_insurer(&text(rec, "primary_insurance"))
+            && !nested::has_insurer(&text(rec, "secondary_insurance"))
+        {
+            errors.add(
+                "patient_payment_profile",
+                format!("\"{profile}\" needs a primary_insurance or secondary_insurance."),
+            );
+        }
+
+        if let Some(raw) = rec
+            .get("custom_demographics")
+            .and_then(Val::as_str)
+            .map(str::to_string)
+        {
+            match custom_demographics(ctx, conn, &raw)? {
+                Ok(clean) => rec.set("custom_demographics", Val::from(clean)),
+                Err(msg) => errors.add("custom_demographics", msg),
+            }
+        }
+        if let Some(raw) = rec
+            .get("patient_flags_attached")
+            .and_then(Val::as_str)
+            .map(str::to_string)
+        {
+            match flags(ctx, conn, &raw)? {
+                Ok((attached, flags)) => {
+                    rec.set("patient_flags_attached", Val::from(attached));
+                    rec.set("patient_flags", Val::from(flags));
+                }
+                Err(msg) => errors.add("patient_flags_attached", msg),
+            }
+        }
+
+        // chart_id: "Automatically set using first & last names if absent".
+        if text(rec, "chart_id").trim().is_empty() && (rec.has("chart_id") || current.is_none()) {
+            let chart_id = chart_id_from(&text(rec, "first_name"), &text(rec, "last_name"));
+            rec.set("chart_id", Val::from(chart_id));
+        }
+        if errors.is_empty() {
+            let id = current.and_then(|c| c.get("id")).and_then(Val::as_i64);
+            crate::domain::check_external_id(conn, ctx, "patients", "Patient", rec, id)?;
+        }
+        Ok(())
+    }
+
+    fn scope_list(&self, ctx: &Ctx, params: &Params, sql: &mut Sql) -> Result<(), ApiError> {
+        // A `since` poller sees every change, inactive patients included.
+        if !params.flag("show_inactive")? && params.get("since").is_none() {
+            sql.push(" AND t.patient_status = ?", [Val::from("A")]);
+        }
+        if let Some(raw) = params.get("offices").filter(|s| !s.is_empty()) {
+            let ids: Result<Vec<i64>, _> =
+                raw.split(',').map(|s| s.trim().parse::<i64>()).collect();
+            let ids = ids
+                .ok()
+                .filter(|ids| !ids.is_empty() && ids.len() <= 100)
+                .ok_or_else(|| {
+                    ApiError::field(
+                        "offices",
+                        "Enter an office id or comma-separated office ids.",
+                    )
+                })?;
+            let marks = vec!["?"; ids.len()].join(", ");
+            let mut binds = vec![Val::from(ctx.practice_group())];
+            binds.extend(ids.into_iter().map(Val::from));
+            sql.push(
+                &format!(
+                    " AND t.id IN (SELECT a.patient FROM appointments a \
+                     WHERE a.practice_group_id = ? AND a.office IN ({marks}))"
+                ),
+                binds,
+            );
+        }
+        Ok(())
+    }
+}
+
+/// Checks custom demographic values: [{"field_type": id, "value": "..."}].
+fn custom_demographics(
+    ctx: &Ctx,
+    conn: &mut Conn,
+    raw: &str,
+) -> Result<Result<String, String>, ApiError> {
+    let items: Vec<Value> = serde_json::from_str(raw).unwrap_or_default();
+    let mut out = Vec::with_capacity(items.len());
+    for (i, item) in items.iter().enumerate() {
+        let Some(field_type) = item.get("field_type").and_then(Value::as_i64) else {
+            return Ok(Err(format!(
+                "Item {i}: field_type (an id of /api/custom_demographics) is required."
+            )));
+        };
+        let value = match item.get("value") {
+            None | Some(Value::Null) => String::new(),
+            Some(Value::String(s)) => s.clone(),
+            Some(other) => other.to_string(),
+        };
+        let row = Sql::new("SELECT t.allowed_values FROM custom_demographics t WHERE t.id = ? AND t.practice_group_id = ?")
+            .bind(field_type)
+            .bind(ctx.practice_group())
+            .load_one(conn, &[Ty::Text])?;
+        let Some(row) = row else {
+            return Ok(Err(format!(
+                "Item {i}: custom demographic {field_type} does not exist."
+            )));
+        };
+        let allowed: Vec<String> =
+            serde_json::from_str(row[0].as_str().unwrap_or("[]")).unwrap_or_default();
+        if !allowed.is_empty() && !value.is_empty() && !allowed.contains(&value) {
+            return Ok(Err(format!(
+                "Item {i}: \"{value}\" is not one of {}.",
+                allowed.join(", ")
+            )));
+        }
+        out.push(json!({"field_type": field_type, "value": value}));
+    }
+    Ok(Ok(Value::Array(out).to_string()))
+}
+
+/// Checks attached flags ([{"flag_type": id, "notes": "..."}]) and derives `patient_flags`.
+fn flags(
+    ctx: &Ctx,
+    conn: &mut Conn,
+    raw: &str,
+) -> Result<Result<(String, String), String>, ApiError> {
+    let items: Vec<Value> = serde_json::from_str(raw).unwrap_or_default();
+    let (mut attached, mut flags) = (Vec::new(), Vec::new());
+    for (i, item) in items.iter().enumerate() {
+        let Some(flag_type) = item.get("flag_type").and_then(Value::as_i64) else {
+            return Ok(Err(format!(
+                "Item {i}: flag_type (an id of /api/patient_flag_types) is required."
+            )));
+        };
+        let notes = item
+            .get("notes")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string();
+        let row = Sql::new("SELECT t.name, t.color, t.priority, t.archived FROM patient_flag_types t WHERE t.id = ? AND t.practice_group_id = ?")
+            .bind(flag_type)
+            .bind(ctx.practice_group())
+            .load_one(conn, &[Ty::Text, Ty::Text, Ty::Int, Ty::Bool])?;
+        let Some(row) = row else {
+            return Ok(Err(format!(
+                "Item {i}: patient flag type {flag_type} does not exist."
+            )));
+        };
+        attached.push(json!({"flag_type": flag_type, "notes": notes}));
+        flags.push(json!({
+            "flag_type": flag_type,
+            "name": row[0].as_str(),
+            "color": row[1].as_str(),
+            "priority": row[2].as_i64(),
+            "archived": row[3].as_bool(),
+            "notes": notes,
+        }));
+    }
+    Ok(Ok((
+        Value::Array(attached).to_string(),
+        Value::Array(flags).to_string(),
+    )))
+}
+
+/// DrChrono-style chart id: four letters of the last name, two of the first, upper case,
+/// then a number made unique enough by the clock.
+pub fn chart_id_from(first: &str, last: &str) -> String {
+    let letters = |s: &str, n: usize| -> String {
+        s.chars()
+            .filter(|c| c.is_ascii_alphabetic())
+            .take(n)
+            .collect::<String>()
+            .to_uppercase()
+    };
+    let stamp = chrono::Utc::now().timestamp_micros() % 1_000_000;
+    format!("{}{}{:06}", letters(last, 4), letters(first, 2), stamp)
+}

@@ -1,0 +1,247 @@
+//! The per-application hourly limit: boundary, headers, reset at the top of the hour,
+//! concurrency, several server processes on one database, per-app overrides.
+
+use std::process::{Child, Command, Stdio};
+
+use reqwest::StatusCode;
+
+use crate::helpers::TestApp;
+
+/// An app of its own with `limit` calls an hour, and a token for user A; answers the token.
+fn limited(app: &TestApp, limit: i64) -> (String, String) {
+    let conn = &mut app.db.get().unwrap();
+    let new = chartd::admin::NewApp {
+        name: "Limited".into(),
+        redirect_uris: vec!["http://127.0.0.1:9/cb".into()],
+        rate_limit: Some(limit),
+        ..Default::default()
+    };
+    let (_, client_id, _) = chartd::admin::app_create(conn, &new).unwrap();
+    let token =
+        chartd::admin::token_create(conn, &client_id, app.a.user, "user patients", 3600, None)
+            .unwrap();
+    (client_id, token.access_token)
+}
+
+fn header(res: &reqwest::Response, name: &str) -> i64 {
+    res.headers()[name].to_str().unwrap().parse().unwrap()
+}
+
+#[tokio::test]
+async fn the_nth_call_succeeds_and_the_next_is_429_with_the_headers() {
+    let app = TestApp::new().await;
+    let (_, token) = limited(&app, 5);
+    for i in 1..=5 {
+        let res = app
+            .client
+            .get(app.url("/api/doctors"))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::OK, "call {i}");
+        assert_eq!(header(&res, "x-ratelimit-limit"), 5);
+        assert_eq!(header(&res, "x-ratelimit-remaining"), 5 - i);
+    }
+    let res = app
+        .client
+        .get(app.url("/api/doctors"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(header(&res, "x-ratelimit-remaining"), 0);
+    let reset = header(&res, "x-ratelimit-reset");
+    let retry = header(&res, "retry-after");
+    let now = chrono::Utc::now().timestamp();
+    assert_eq!(reset % 3600, 0, "the top of an hour");
+    assert!(reset > now && reset - now <= 3600);
+    assert!(
+        (retry - (reset - now)).abs() <= 2,
+        "Retry-After {retry} is the time to the reset"
+    );
+    let body: serde_json::Value = res.json().await.unwrap();
+    assert!(body["detail"].as_str().unwrap().contains("limit"));
+
+    // Every answer carries the headers, errors included; other apps are not affected.
+    let res = app
+        .client
+        .get(app.url("/api/patients/999999"))
+        .bearer_auth(&app.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    assert_eq!(
+        header(&res, "x-ratelimit-limit"),
+        500,
+        "CHARTD_RATE_LIMIT_PER_HOUR"
+    );
+    assert_eq!(header(&res, "x-ratelimit-remaining"), 499);
+    // Operations endpoints are not counted.
+    let res = app.client.get(app.url("/healthz")).send().await.unwrap();
+    assert!(res.headers().get("x-ratelimit-limit").is_none());
+}
+
+#[tokio::test]
+async fn the_window_resets_at_the_top_of_the_hour() {
+    let app = TestApp::new().await;
+    let (_, token) = limited(&app, 3);
+    for _ in 0..3 {
+        app.get_as(&token, "/api/doctors").await;
+    }
+    let (status, _) = app.get_as(&token, "/api/doctors").await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+
+    // One second before the top of the hour: still refused.
+    let now = app.clock.now().timestamp();
+    app.clock.advance(3600 - now.rem_euclid(3600) - 1);
+    let (status, _) = app.get_as(&token, "/api/doctors").await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+    // At the top of the hour: a fresh window.
+    app.clock.advance(1);
+    let res = app
+        .client
+        .get(app.url("/api/doctors"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(header(&res, "x-ratelimit-remaining"), 2);
+    assert_eq!(
+        header(&res, "x-ratelimit-reset"),
+        app.clock.now().timestamp() + 3600
+    );
+}
+
+#[tokio::test]
+async fn fifty_concurrent_calls_against_a_limit_of_twenty_give_exactly_twenty() {
+    let app = TestApp::new().await;
+    let (_, token) = limited(&app, 20);
+    let calls = (0..50).map(|_| {
+        let req = app.client.get(app.url("/api/doctors")).bearer_auth(&token);
+        async move { req.send().await.unwrap().status() }
+    });
+    let statuses = futures_util::future::join_all(calls).await;
+    let ok = statuses.iter().filter(|s| **s == StatusCode::OK).count();
+    let throttled = statuses
+        .iter()
+        .filter(|s| **s == StatusCode::TOO_MANY_REQUESTS)
+        .count();
+    assert_eq!((ok, throttled), (20, 30));
+}
+
+/// A `chartd serve` process on the test's database; killed on drop.
+struct Server(Child, String);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+async fn serve(app: &TestApp) -> Server {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let child = Command::new(env!("CARGO_BIN_EXE_chartd"))
+        .args([
+            "serve",
+            "--bind",
+            &format!("127.0.0.1:{port}"),
+            "--workers",
+            "1",
+        ])
+        .env("CHARTD_DATABASE_URL", &app.settings.database_url)
+        .env("CHARTD_LOG", "error")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let url = format!("http://127.0.0.1:{port}");
+    for _ in 0..200 {
+        if app
+            .client
+            .get(format!("{url}/healthz"))
+            .send()
+            .await
+            .is_ok()
+        {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    Server(child, url)
+}
+
+#[tokio::test]
+async fn two_server_processes_share_one_limit() {
+    let app = TestApp::new().await;
+    let (_, token) = limited(&app, 12);
+    let (one, two) = (serve(&app).await, serve(&app).await);
+    let mut ok = 0;
+    for i in 0..30 {
+        let base = if i % 2 == 0 { &one.1 } else { &two.1 };
+        let res = app
+            .client
+            .get(format!("{base}/api/doctors"))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap();
+        match res.status() {
+            StatusCode::OK => ok += 1,
+            StatusCode::TOO_MANY_REQUESTS => {}
+            other => panic!("unexpected {other}"),
+        }
+    }
+    assert_eq!(
+        ok, 12,
+        "no more than the limit across both processes, and the limit is reachable"
+    );
+}
+
+#[tokio::test]
+async fn an_apps_limit_can_be_changed_later() {
+    let app = TestApp::new().await;
+    let (client_id, token) = limited(&app, 2);
+    app.get_as(&token, "/api/doctors").await;
+    app.get_as(&token, "/api/doctors").await;
+    let (status, _) = app.get_as(&token, "/api/doctors").await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+
+    let out = Command::new(env!("CARGO_BIN_EXE_chartd"))
+        .args([
+            "app",
+            "update",
+            "--client-id",
+            &client_id,
+            "--rate-limit",
+            "4",
+        ])
+        .env("CHARTD_DATABASE_URL", &app.settings.database_url)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // The process asks the database again within seconds of a refusal.
+    app.clock.advance(6);
+    let res = app
+        .client
+        .get(app.url("/api/doctors"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(header(&res, "x-ratelimit-limit"), 4);
+    assert_eq!(header(&res, "x-ratelimit-remaining"), 1);
+}
