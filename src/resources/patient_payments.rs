@@ -128,6 +128,9 @@ impl Hooks for PaymentHooks {
             let Some(id) = id_of(rec, key).filter(|_| !errors.has(key)) else {
                 continue;
             };
+            if key == "line_item" {
+                super::line_items::lock_line_item(conn, id)?;
+            }
             let Some(row) = owner(conn, ctx, table, id)? else {
                 continue;
             };

@@ -88,6 +88,7 @@ impl Hooks for TransactionHooks {
             );
         }
         if let Some(line_item) = rec.get("line_item").and_then(Val::as_i64) {
+            super::line_items::lock_line_item(conn, line_item)?;
             let row = Sql::new(
                 "SELECT t.appointment, t.patient, t.doctor, t.archived FROM line_items t \
                  WHERE t.id = ? AND t.practice_group_id = ?",

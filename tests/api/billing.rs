@@ -8,10 +8,7 @@ use chartd::db::Val;
 
 /// An appointment of doctor A (a new patient) at `time` in `office`; answers (appointment, patient).
 pub async fn appointment(app: &TestApp, office: i64, time: &str) -> (i64, i64) {
-    // external_id null: the appointments resource defaults it to "", unique per practice.
-    let body = app
-        .appointment_body(office, time, json!({"external_id": null}))
-        .await;
+    let body = app.appointment_body(office, time, json!({})).await;
     let (status, appt) = app.post("/api/appointments", body).await;
     assert_eq!(status, StatusCode::CREATED, "{appt}");
     (

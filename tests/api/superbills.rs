@@ -237,6 +237,7 @@ async fn a_superbill_failing_half_way_leaves_nothing_behind() {
             "procedures[0].modifiers",
         ),
         (json!({"duration": 0}), "duration"),
+        (json!({"exam_room": 7}), "exam_room"),
         (json!({"office": 999_999}), "office"),
         (
             json!({"scheduled_time": "2026-06-14T10:00:00"}),
@@ -536,4 +537,31 @@ async fn a_superbill_needs_the_scopes_of_what_it_creates() {
         )
         .await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
+}
+
+#[tokio::test]
+async fn superbills_of_one_day_do_not_collide_on_the_calendar() {
+    // Arrange
+    let app = TestApp::new().await;
+    let office = app.office(1);
+
+    // Act: two visits billed for the same doctor, room and day, at the default time.
+    let (s1, b1) = app
+        .post("/api/superbills", superbill_body(&app, office, json!({})))
+        .await;
+    let (s2, b2) = app
+        .post(
+            "/api/superbills",
+            superbill_body(&app, office, json!({"patient_external_id": "EXT-2"})),
+        )
+        .await;
+
+    // Assert
+    assert_eq!(s1, StatusCode::CREATED, "{b1}");
+    assert_eq!(s2, StatusCode::CREATED, "{b2}");
+    assert_eq!(
+        b1["appointment"]["scheduled_time"],
+        b2["appointment"]["scheduled_time"]
+    );
+    assert_ne!(b1["superbill"]["patient"], b2["superbill"]["patient"]);
 }

@@ -17,7 +17,7 @@
 
 mod rules;
 
-pub use rules::{times_quantity, MAX_DIAGNOSES};
+pub use rules::{lock_billing, lock_line_item, times_quantity, MAX_DIAGNOSES};
 
 use crate::api::auth::{Perm, Scope, ShareSetting};
 use crate::api::resource::{Default, Field, Filter, FilterKind, Kind, Resource, Sharing, Verbs};

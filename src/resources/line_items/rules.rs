@@ -23,6 +23,24 @@ pub fn times_quantity(cents: i64, hundredths: i64) -> i64 {
     (if p < 0 { -q } else { q }) as i64
 }
 
+/// Serializes the billing writes of one appointment (line items, money posted, superbill
+/// status) until the transaction ends, so that e.g. a line item cannot slip onto a superbill
+/// being submitted, nor a payment onto one being voided.
+pub fn lock_billing(conn: &mut Conn, appointment: i64) -> Result<(), ApiError> {
+    Ok(conn.lock_key((0x4249_4c4c_i64 << 32) | (appointment & 0xffff_ffff))?)
+}
+
+/// Locks the billing of a line item's appointment (see [`lock_billing`]), if it exists.
+pub fn lock_line_item(conn: &mut Conn, line_item: i64) -> Result<(), ApiError> {
+    let appointment = Sql::new("SELECT t.appointment FROM line_items t WHERE t.id = ?")
+        .bind(line_item)
+        .load_i64(conn)?;
+    match appointment {
+        Some(a) => lock_billing(conn, a),
+        None => Ok(()),
+    }
+}
+
 /// The appointment's diagnoses, as stored ("J06.9,Z00.00").
 pub fn split_codes(s: &str) -> Vec<String> {
     s.split(',')
@@ -106,6 +124,7 @@ impl Hooks for LineItemHooks {
         if errors.has("appointment") {
             return Ok(());
         }
+        lock_billing(conn, appointment)?;
         let row = Sql::new(
             "SELECT t.patient, t.scheduled_time, t.icd10_codes, \
              (SELECT s.status FROM superbills s WHERE s.appointment = t.id) \

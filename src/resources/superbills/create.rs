@@ -286,8 +286,6 @@ fn write(
         "scheduled_time": start.format("%Y-%m-%dT%H:%M:%S").to_string(),
         // A superbill records a visit that happened; it does not compete for the calendar.
         "allow_overlapping": true,
-        // No external id (the appointments resource would default it to "").
-        "external_id": null,
     });
     let Value::Object(appt) = appt else {
         unreachable!()

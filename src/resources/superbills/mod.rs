@@ -18,7 +18,7 @@ use crate::api::resource::{
     Field, Filter, FilterKind, Hooks, Kind, Op, Record, Resource, Sharing, Verbs,
 };
 use crate::api::Ctx;
-use crate::db::{Conn, Sql, Val};
+use crate::db::{Conn, Sql, Ty, Val};
 use crate::error::{ApiError, FieldErrors};
 
 pub const STATUSES: &[&str] = &["Draft", "Submitted", "Approved", "Voided"];
@@ -144,16 +144,18 @@ impl Hooks for SuperbillHooks {
     }
 
     fn after_write(&self, _ctx: &Ctx, conn: &mut Conn, _op: Op, id: i64) -> Result<(), ApiError> {
+        let row = Sql::new("SELECT s.appointment, s.status FROM superbills s WHERE s.id = ?")
+            .bind(id)
+            .load_one(conn, &[Ty::Int, Ty::Text])?
+            .ok_or(ApiError::NotFound)?;
+        let appointment = row[0].as_i64().unwrap_or(0);
+        // Status changes and the appointment's other billing writes take turns.
+        crate::resources::line_items::lock_billing(conn, appointment)?;
+        if row[1].as_str() != Some("Voided") {
+            return Ok(());
+        }
         // A voided superbill's line items (and so its procedures) are archived, unless money
         // was posted on them.
-        let Some(appointment) = Sql::new(
-            "SELECT s.appointment FROM superbills s WHERE s.id = ? AND s.status = 'Voided'",
-        )
-        .bind(id)
-        .load_i64(conn)?
-        else {
-            return Ok(());
-        };
         let posted = Sql::new(
             "SELECT (SELECT COUNT(*) FROM transactions x WHERE x.appointment = ? AND NOT x.archived) \
              + (SELECT COUNT(*) FROM patient_payments p JOIN line_items l ON l.id = p.line_item \
@@ -170,12 +172,14 @@ impl Hooks for SuperbillHooks {
                  reverse them before voiding.",
             ));
         }
-        Sql::new("UPDATE line_items SET archived = ?, updated_at = ? WHERE archived = ? AND appointment = ?")
-            .bind(true)
-            .bind(now())
-            .bind(false)
-            .bind(appointment)
-            .execute(conn)?;
+        Sql::new(
+            "UPDATE line_items SET archived = ?, updated_at = ? WHERE archived = ? AND appointment = ?",
+        )
+        .bind(true)
+        .bind(now())
+        .bind(false)
+        .bind(appointment)
+        .execute(conn)?;
         Ok(())
     }
 
