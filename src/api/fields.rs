@@ -182,6 +182,9 @@ pub fn coerce(f: &Field, v: &Value, form: bool) -> Result<Val, String> {
                 (JsonShape::ObjectList, Value::Array(a)) => a.iter().all(Value::is_object),
                 (JsonShape::IntList, Value::Array(a)) => a.iter().all(|x| x.as_i64().is_some()),
                 (JsonShape::StrList, Value::Array(a)) => a.iter().all(Value::is_string),
+                (JsonShape::ScalarList, Value::Array(a)) => {
+                    a.iter().all(|x| x.is_string() || x.as_i64().is_some())
+                }
                 _ => false,
             };
             if ok {
@@ -199,6 +202,7 @@ fn shape_name(shape: JsonShape) -> &'static str {
         JsonShape::ObjectList => "a list of objects",
         JsonShape::IntList => "a list of integers",
         JsonShape::StrList => "a list of strings",
+        JsonShape::ScalarList => "a list of integers or strings",
     }
 }
 

@@ -43,7 +43,7 @@ impl Output {
             .collect();
         let cols: Vec<String> = fields
             .iter()
-            .map(|f| match (f.sql_for(verbose), f.kind) {
+            .map(|f| match (f.sql_for(verbose).or(f.answer), f.kind) {
                 (Some(expr), _) => format!("({expr})"),
                 // A file is answered as its download path (made absolute when written).
                 (None, Kind::File) => format!(
@@ -255,6 +255,17 @@ impl Compiled {
             .ok_or_else(|| ApiError::internal(anyhow::anyhow!("INSERT returned no id")))
     }
 
+    /// Inserts a validated record and runs what follows every create in the same transaction:
+    /// the after_write hook and the audit record.
+    fn insert_created(&self, conn: &mut Conn, ctx: &Ctx, rec: &Record) -> Result<i64, ApiError> {
+        let id = self.insert(conn, ctx, rec)?;
+        self.res.hooks.after_write(ctx, conn, Op::Create, id)?;
+        if self.res.audited {
+            audit::insert(conn, &[audit(self, ctx, Op::Create, Some(id), None)])?;
+        }
+        Ok(id)
+    }
+
     /// Writes the given columns of an existing object and bumps updated_at. The record's keys
     /// come from the declaration or a hook, never from the client.
     pub fn update_row(&self, conn: &mut Conn, id: i64, rec: &Record) -> Result<(), ApiError> {
@@ -274,6 +285,22 @@ impl Compiled {
         sql.execute(conn)?;
         Ok(())
     }
+}
+
+/// Creates one object exactly as POST /api/{path} would (scopes and permissions, references,
+/// the sharing rule, the validate hook, insert, after_write, audit), inside the caller's
+/// transaction: for endpoints that create objects of several resources at once, all or none.
+/// `rec` is a parsed body (see `fields::parse_object`), possibly completed by the caller.
+pub fn create_in(
+    conn: &mut Conn,
+    ctx: &Ctx,
+    c: &Compiled,
+    mut rec: Record,
+) -> Result<i64, ApiError> {
+    check(c, ctx, true)?;
+    c.validate(ctx, conn, Op::Create, &mut rec, None)?
+        .into_result()?;
+    c.insert_created(conn, ctx, &rec)
 }
 
 pub fn now() -> chrono::NaiveDateTime {
@@ -431,12 +458,7 @@ pub async fn create(
             }
             let mut ids = Vec::with_capacity(records.len());
             for rec in &records {
-                let id = c.insert(conn, &ctx, rec)?;
-                c.res.hooks.after_write(&ctx, conn, Op::Create, id)?;
-                if c.res.audited {
-                    audit::insert(conn, &[audit(c, &ctx, Op::Create, Some(id), None)])?;
-                }
-                ids.push(id);
+                ids.push(c.insert_created(conn, &ctx, rec)?);
             }
             let rows = c.fetch(conn, &ctx, &ids, true)?;
             let out = c.output(true);

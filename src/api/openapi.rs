@@ -80,6 +80,8 @@ fn field_schema(f: &Field) -> RefOr<Schema> {
             let item = match shape {
                 JsonShape::IntList => ty(Type::Integer),
                 JsonShape::StrList => ty(Type::String),
+                JsonShape::ScalarList => ty(Type::Integer)
+                    .schema_type(SchemaType::from_iter([Type::Integer, Type::String])),
                 _ => ty(Type::Object),
             };
             let mut arr = ArrayBuilder::new().items(item);
@@ -220,6 +222,17 @@ fn is_extension(res: &Resource, action: &str) -> bool {
     }
 }
 
+/// Marks an operation that goes beyond the DrChrono reference: `x-chartd-extension: true`
+/// and a note in its summary.
+pub fn mark_extension(op: OperationBuilder, summary: &str) -> OperationBuilder {
+    op.summary(Some(format!("{summary} (chartd extension)")))
+        .extensions(Some(
+            [("x-chartd-extension", serde_json::Value::Bool(true))]
+                .into_iter()
+                .collect(),
+        ))
+}
+
 fn operation(res: &Resource, action: &str, summary: String) -> OperationBuilder {
     let extension = is_extension(res, action);
     let summary = if extension {
@@ -299,6 +312,78 @@ fn body_of(schema: RefOr<Schema>, many: bool) -> utoipa::openapi::request_body::
         .build()
 }
 
+/// Adds `GET /api/{path}`: a paginated list narrowed by the resource's filters. Resources
+/// that answer their list themselves (from an extra route) describe it with this too.
+pub fn add_list(paths: &mut Paths, res: &'static Resource, summary: &str) {
+    let schema: RefOr<Schema> = Ref::from_schema_name(res.name).into();
+    let coll = format!("/api/{}", res.path);
+    let verbose_param = || {
+        query(
+            "verbose",
+            ty(Type::Boolean),
+            "Include the keys marked verbose-only (smaller pages).",
+        )
+    };
+    let mut params = vec![
+        query("page", ty(Type::Integer), "Page number (1-based)."),
+        query(
+            "page_size",
+            ty(Type::Integer),
+            &format!(
+                "Page size; default {}, at most {} ({} and {} with verbose=true).",
+                res.page_size.0, res.page_size.1, res.verbose_page_size.0, res.verbose_page_size.1
+            ),
+        ),
+        query(
+            "after",
+            ty(Type::Integer),
+            "Keyset cursor: objects with a larger id (set in `next` links).",
+        ),
+        query(
+            "before",
+            ty(Type::Integer),
+            "Keyset cursor: objects with a smaller id (set in `previous` links).",
+        ),
+        verbose_param(),
+    ];
+    if res.hide_archived {
+        params.push(query(
+            "show_archived",
+            ty(Type::Boolean),
+            "Include archived objects.",
+        ));
+    }
+    params.extend(res.filters.iter().map(|f| filter_param(res, f)));
+    let page = ObjectBuilder::new()
+        .schema_type(Type::Object)
+        .property(
+            "next",
+            ty(Type::String).schema_type(SchemaType::from_iter([Type::String, Type::Null])),
+        )
+        .property(
+            "previous",
+            ty(Type::String).schema_type(SchemaType::from_iter([Type::String, Type::Null])),
+        )
+        .property("results", ArrayBuilder::new().items(schema.clone()))
+        .required("next")
+        .required("previous")
+        .required("results");
+    let op = operation(res, "list", summary.to_string())
+        .parameters(Some(params))
+        .response(
+            "200",
+            response(
+                "A page of objects.",
+                Some(Schema::Object(page.build()).into()),
+            ),
+        )
+        .response(
+            "400",
+            response("A malformed filter value.", Some(errors_ref())),
+        );
+    paths.add_path_operation(&coll, vec![HttpMethod::Get], op.build());
+}
+
 /// Adds the paths of one resource.
 pub fn add_resource(paths: &mut Paths, res: &'static Resource) {
     let schema: RefOr<Schema> = Ref::from_schema_name(res.name).into();
@@ -313,67 +398,7 @@ pub fn add_resource(paths: &mut Paths, res: &'static Resource) {
         )
     };
     if v.list {
-        let mut params = vec![
-            query("page", ty(Type::Integer), "Page number (1-based)."),
-            query(
-                "page_size",
-                ty(Type::Integer),
-                &format!(
-                    "Page size; default {}, at most {} ({} and {} with verbose=true).",
-                    res.page_size.0,
-                    res.page_size.1,
-                    res.verbose_page_size.0,
-                    res.verbose_page_size.1
-                ),
-            ),
-            query(
-                "after",
-                ty(Type::Integer),
-                "Keyset cursor: objects with a larger id (set in `next` links).",
-            ),
-            query(
-                "before",
-                ty(Type::Integer),
-                "Keyset cursor: objects with a smaller id (set in `previous` links).",
-            ),
-            verbose_param(),
-        ];
-        if res.hide_archived {
-            params.push(query(
-                "show_archived",
-                ty(Type::Boolean),
-                "Include archived objects.",
-            ));
-        }
-        params.extend(res.filters.iter().map(|f| filter_param(res, f)));
-        let page = ObjectBuilder::new()
-            .schema_type(Type::Object)
-            .property(
-                "next",
-                ty(Type::String).schema_type(SchemaType::from_iter([Type::String, Type::Null])),
-            )
-            .property(
-                "previous",
-                ty(Type::String).schema_type(SchemaType::from_iter([Type::String, Type::Null])),
-            )
-            .property("results", ArrayBuilder::new().items(schema.clone()))
-            .required("next")
-            .required("previous")
-            .required("results");
-        let op = operation(res, "list", format!("List {}", res.path))
-            .parameters(Some(params))
-            .response(
-                "200",
-                response(
-                    "A page of objects.",
-                    Some(Schema::Object(page.build()).into()),
-                ),
-            )
-            .response(
-                "400",
-                response("A malformed filter value.", Some(errors_ref())),
-            );
-        paths.add_path_operation(&coll, vec![HttpMethod::Get], op.build());
+        add_list(paths, res, &format!("List {}", res.path));
     }
     if v.create {
         let op = operation(

@@ -52,6 +52,8 @@ pub enum JsonShape {
     ObjectList,
     IntList,
     StrList,
+    /// A list of integers and/or strings (e.g. diagnosis pointers given as numbers or codes).
+    ScalarList,
 }
 
 impl Kind {
@@ -105,6 +107,9 @@ pub struct Field {
     /// The expression used instead of `sql` when the caller asked for verbose=true (a key
     /// whose verbose form carries more, like a clinical note's sections with their values).
     pub verbose_sql: Option<&'static str>,
+    /// How a writable column is answered: an SQL expression over alias `t` used in output
+    /// instead of the column (a code stored as one letter, answered in its long form).
+    pub answer: Option<&'static str>,
     /// False for write-only instructions that are not columns (a hook consumes them).
     pub stored: bool,
     /// Another body key accepted for this one when it is absent (a misspelling in the
@@ -130,6 +135,7 @@ impl Field {
             default: Default::Empty,
             sql: None,
             verbose_sql: None,
+            answer: None,
             stored: true,
             alias: None,
             doc: "",
@@ -184,6 +190,11 @@ impl Field {
     /// With verbose=true, this expression replaces the one given to `sql`.
     pub const fn verbose_sql(mut self, expr: &'static str) -> Field {
         self.verbose_sql = Some(expr);
+        self
+    }
+    /// Answers the (writable) column through an SQL expression over alias `t`.
+    pub const fn answer(mut self, expr: &'static str) -> Field {
+        self.answer = Some(expr);
         self
     }
     /// A write-only instruction, not a column: hooks read it from the record.

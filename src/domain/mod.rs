@@ -5,6 +5,8 @@ pub mod duration;
 pub mod icd10;
 pub mod normal_range;
 
+pub mod billing_codes;
+
 use crate::api::resource::{Hooks, Op, Record};
 use crate::api::Ctx;
 use crate::db::{Conn, Sql, Val};

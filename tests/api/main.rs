@@ -4,6 +4,8 @@
 mod allergies;
 mod amendments;
 mod appointments;
+mod billing;
+mod billing_settings;
 mod clinical_notes;
 mod documents;
 mod framework;
@@ -18,4 +20,5 @@ mod practice;
 mod problems;
 mod ratelimit;
 mod slots;
+mod superbills;
 mod tasks;
