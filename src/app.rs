@@ -8,7 +8,7 @@ use std::time::Instant;
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{Server, ServiceRequest, ServiceResponse};
 use actix_web::http::header::{HeaderName, HeaderValue};
-use actix_web::middleware::{from_fn, Next, NormalizePath, TrailingSlash};
+use actix_web::middleware::{from_fn, Next};
 use actix_web::{web, App, HttpMessage, HttpResponse, HttpServer};
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
@@ -248,6 +248,45 @@ async fn api_gate(
     Ok(res.map_into_left_body())
 }
 
+/// Accepts every path with and without its trailing slash (published clients use both) and
+/// with doubled slashes, by rewriting it before routing. Unlike actix's NormalizePath this
+/// runs no regular expression on paths that need nothing.
+async fn normalize_path(
+    mut req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let path = req.path();
+    if (path.len() > 1 && path.ends_with('/')) || path.contains("//") {
+        let mut clean = String::with_capacity(path.len());
+        for segment in path.split('/').filter(|s| !s.is_empty()) {
+            clean.push('/');
+            clean.push_str(segment);
+        }
+        if clean.is_empty() {
+            clean.push('/');
+        }
+        let head = req.head_mut();
+        let mut parts = head.uri.clone().into_parts();
+        let query = parts
+            .path_and_query
+            .as_ref()
+            .and_then(|pq| pq.query())
+            .map(str::to_string);
+        let pq = match query {
+            Some(q) => format!("{clean}?{q}"),
+            None => clean,
+        };
+        if let Ok(pq) = pq.parse() {
+            parts.path_and_query = Some(pq);
+            if let Ok(uri) = actix_web::http::Uri::from_parts(parts) {
+                req.match_info_mut().get_mut().update(&uri);
+                req.head_mut().uri = uri;
+            }
+        }
+    }
+    next.call(req).await
+}
+
 /// Every route: operations endpoints, then each registered resource.
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/healthz", web::get().to(healthz))
@@ -278,7 +317,7 @@ pub fn server(
             .wrap(from_fn(api_gate))
             .wrap(from_fn(observe))
             .wrap(TracingLogger::default())
-            .wrap(NormalizePath::new(TrailingSlash::Trim))
+            .wrap(from_fn(normalize_path))
             .configure(routes)
             .default_service(web::to(not_found))
     })

@@ -88,30 +88,28 @@ pub struct AuditSink {
 
 impl AuditSink {
     /// Starts the background writer; it ends (after a last flush) when every sink is dropped.
+    ///
+    /// The writer wakes on a timer, not per entry: a read costs a lock-free queue push, and
+    /// entries reach the database in batches within about `FLUSH_EVERY`.
     pub fn start(db: Db) -> (AuditSink, tokio::task::JoinHandle<()>) {
+        const FLUSH_EVERY: Duration = Duration::from_millis(100);
         let (tx, mut rx) = mpsc::unbounded_channel::<AuditEntry>();
         let handle = tokio::spawn(async move {
-            let mut batch = Vec::new();
             loop {
-                let open = tokio::select! {
-                    got = rx.recv() => match got {
-                        Some(e) => { batch.push(e); true }
-                        None => false,
-                    },
-                    _ = tokio::time::sleep(Duration::from_millis(100)), if !batch.is_empty() => true,
-                };
-                while batch.len() < 500 {
+                tokio::time::sleep(FLUSH_EVERY).await;
+                let mut batch = Vec::new();
+                let open = loop {
                     match rx.try_recv() {
                         Ok(e) => batch.push(e),
-                        Err(_) => break,
+                        Err(mpsc::error::TryRecvError::Empty) => break true,
+                        Err(mpsc::error::TryRecvError::Disconnected) => break false,
                     }
-                }
-                if !batch.is_empty() && (!open || batch.len() >= 500 || rx.is_empty()) {
-                    let entries = std::mem::take(&mut batch);
-                    let n = entries.len();
+                };
+                if !batch.is_empty() {
+                    let n = batch.len();
                     let result = db
                         .run(move |conn| {
-                            crate::db::transaction(conn, |c| insert(c, &entries))?;
+                            crate::db::transaction(conn, |c| insert(c, &batch))?;
                             Ok(())
                         })
                         .await;

@@ -1,7 +1,7 @@
 //! Values in and out: parsing a body's keys into typed [`Val`]s (collecting every field
 //! error, DRF-style) and writing stored rows as JSON in the reference's formats.
 
-use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
+use chrono::{Datelike, NaiveDate, NaiveDateTime, NaiveTime, Timelike};
 use serde_json::{Map, Value};
 
 use crate::api::resource::{Access, Default, Field, JsonShape, Kind, Record, Resource};
@@ -327,7 +327,8 @@ pub fn write_value(buf: &mut Vec<u8>, kind: Kind, v: &Val, base: &str) {
         (Kind::File, Val::Text(Some(path))) => write_str(buf, &format!("{base}{path}")),
         (Kind::Decimal, Val::Int(Some(c))) => write_str(buf, &format_decimal(*c)),
         (_, Val::Int(Some(n))) => {
-            let _ = write!(buf, "{n}");
+            let mut b = itoa_buf();
+            buf.extend_from_slice(format_i64(&mut b, *n));
         }
         (Kind::Json(_) | Kind::Float, Val::Text(Some(raw))) => {
             buf.extend_from_slice(raw.as_bytes())
@@ -335,35 +336,109 @@ pub fn write_value(buf: &mut Vec<u8>, kind: Kind, v: &Val, base: &str) {
         (_, Val::Text(Some(s))) => write_str(buf, s),
         (_, Val::Bool(Some(b))) => buf.extend_from_slice(if *b { b"true" } else { b"false" }),
         (_, Val::Date(Some(d))) => {
-            let _ = write!(buf, "\"{}\"", d.format("%Y-%m-%d"));
+            // Digits by hand: chrono's format() parses its format string on every call.
+            buf.push(b'"');
+            push_digits(buf, d.year().clamp(0, 9999) as u32, 4);
+            buf.push(b'-');
+            push_digits(buf, d.month(), 2);
+            buf.push(b'-');
+            push_digits(buf, d.day(), 2);
+            buf.push(b'"');
         }
         (_, Val::Time(Some(t))) => {
             let _ = write!(buf, "\"{}\"", t.format("%H:%M:%S"));
         }
         (_, Val::Timestamp(Some(t))) => {
-            let _ = write!(buf, "\"{}\"", t.format("%Y-%m-%dT%H:%M:%S"));
+            buf.push(b'"');
+            push_digits(buf, t.year().clamp(0, 9999) as u32, 4);
+            for (sep, n) in [
+                (b'-', t.month()),
+                (b'-', t.day()),
+                (b'T', t.hour()),
+                (b':', t.minute()),
+                (b':', t.second()),
+            ] {
+                buf.push(sep);
+                push_digits(buf, n, 2);
+            }
+            buf.push(b'"');
         }
         _ => buf.extend_from_slice(b"null"),
     }
 }
 
 pub fn write_str(buf: &mut Vec<u8>, s: &str) {
-    // serde_json escapes exactly as JSON requires; writing to a Vec cannot fail.
-    let _ = serde_json::to_writer(&mut *buf, s);
+    // Most values need no escaping: copy them straight; otherwise serde_json escapes
+    // exactly as JSON requires (writing to a Vec cannot fail).
+    if s.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\') {
+        buf.reserve(s.len() + 2);
+        buf.push(b'"');
+        buf.extend_from_slice(s.as_bytes());
+        buf.push(b'"');
+    } else {
+        let _ = serde_json::to_writer(&mut *buf, s);
+    }
 }
 
-/// Writes an object from its output fields and the row read for them (same order).
-pub fn write_object(buf: &mut Vec<u8>, fields: &[&'static Field], row: &[Val], base: &str) {
+/// Writes an object from its output fields and the row read for them (same order). `keys`
+/// holds each field's `"name":` already encoded.
+pub fn write_object(
+    buf: &mut Vec<u8>,
+    keys: &[Vec<u8>],
+    fields: &[&'static Field],
+    row: &[Val],
+    base: &str,
+) {
     buf.push(b'{');
-    for (i, (f, v)) in fields.iter().zip(row).enumerate() {
+    for (i, ((key, f), v)) in keys.iter().zip(fields).zip(row).enumerate() {
         if i > 0 {
             buf.push(b',');
         }
-        write_str(buf, f.name);
-        buf.push(b':');
+        buf.extend_from_slice(key);
         write_value(buf, f.kind, v, base);
     }
     buf.push(b'}');
+}
+
+fn itoa_buf() -> [u8; 20] {
+    [0; 20]
+}
+
+/// `n` in decimal, written into `b` (without the allocation of `write!`).
+fn format_i64(b: &mut [u8; 20], n: i64) -> &[u8] {
+    let mut v = n.unsigned_abs();
+    let mut i = b.len();
+    loop {
+        i -= 1;
+        b[i] = b'0' + (v % 10) as u8;
+        v /= 10;
+        if v == 0 {
+            break;
+        }
+    }
+    if n < 0 {
+        i -= 1;
+        b[i] = b'-';
+    }
+    &b[i..]
+}
+
+/// `"name":`, the encoded key of a field.
+pub fn encoded_key(name: &str) -> Vec<u8> {
+    let mut key = Vec::with_capacity(name.len() + 3);
+    write_str(&mut key, name);
+    key.push(b':');
+    key
+}
+
+/// Appends `n` as exactly `width` decimal digits (zero-padded; n must fit).
+fn push_digits(buf: &mut Vec<u8>, mut n: u32, width: usize) {
+    let start = buf.len();
+    buf.resize(start + width, b'0');
+    for i in (start..start + width).rev() {
+        buf[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+    }
 }
 
 #[cfg(test)]

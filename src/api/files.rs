@@ -315,7 +315,7 @@ pub fn register(cfg: &mut web::ServiceConfig, c: &'static Compiled) {
     for f in c.res.fields.iter().filter(|f| matches!(f.kind, Kind::File)) {
         let field = f.name;
         cfg.route(
-            &format!("/api/{}/{{id:\\d+}}/{field}", c.res.path),
+            &format!("/{{id:\\d+}}/{field}"),
             web::get()
                 .to(move |ctx: Ctx, id: web::Path<i64>| download(c, field, ctx, id.into_inner())),
         );

@@ -30,6 +30,8 @@ pub struct Compiled {
 /// The keys an answer carries (verbose or not) and the SELECT that reads them.
 pub struct Output {
     pub fields: Vec<&'static Field>,
+    /// Each field's encoded `"name":`.
+    keys: Vec<Vec<u8>>,
     pub tys: Vec<Ty>,
     pub select: String,
 }
@@ -55,6 +57,7 @@ impl Output {
             .collect();
         Output {
             tys: fields.iter().map(|f| f.kind.ty()).collect(),
+            keys: fields.iter().map(|f| fields::encoded_key(f.name)).collect(),
             select: format!("SELECT {} FROM {} t", cols.join(", "), res.table()),
             fields,
         }
@@ -62,7 +65,7 @@ impl Output {
 
     /// Writes one row as a JSON object; `base` is CHARTD_PUBLIC_URL, for file URLs.
     pub fn write(&self, buf: &mut Vec<u8>, row: &[Val], base: &str) {
-        fields::write_object(buf, &self.fields, row, base);
+        fields::write_object(buf, &self.keys, &self.fields, row, base);
     }
 
     /// The position of a key in the rows this output reads.
@@ -577,14 +580,20 @@ async fn method_not_allowed() -> Result<HttpResponse, ApiError> {
 }
 
 /// Routes one resource: `GET|POST /api/{path}` and `GET|PUT|PATCH|DELETE /api/{path}/{id}`,
-/// only the verbs it allows (405 for the others), plus its extra routes.
+/// only the verbs it allows (405 for the others), plus its extra routes and file downloads,
+/// which hooks register relative to `/api/{path}`.
 pub fn register(cfg: &mut web::ServiceConfig, res: &'static Resource) {
     let c = Compiled::new(res);
     let v = res.verbs;
-    res.hooks.extra_routes(res, cfg);
-    files::register(cfg, c);
+    // One scope per resource: a request is matched against its resource's few routes only
+    // (dynamic route patterns are regular expressions, and there are a hundred of them).
+    let mut scope = web::scope(&format!("/api/{}", res.path)).configure(|cfg| {
+        // Extra routes first, so that they win over the generic ones.
+        res.hooks.extra_routes(res, cfg);
+        files::register(cfg, c);
+    });
 
-    let mut coll = web::resource(format!("/api/{}", res.path));
+    let mut coll = web::resource("");
     if v.list {
         coll = coll.route(web::get().to(move |ctx: Ctx, req: HttpRequest| list(c, ctx, req)));
     }
@@ -594,9 +603,9 @@ pub fn register(cfg: &mut web::ServiceConfig, res: &'static Resource) {
                 .to(move |ctx: Ctx, req: HttpRequest, p: web::Payload| create(c, ctx, req, p)),
         );
     }
-    cfg.service(coll.default_service(web::to(method_not_allowed)));
+    scope = scope.service(coll.default_service(web::to(method_not_allowed)));
 
-    let mut item = web::resource(format!("/api/{}/{{id:\\d+}}", res.path));
+    let mut item = web::resource("/{id:\\d+}");
     if v.retrieve {
         item = item.route(
             web::get().to(move |ctx: Ctx, req: HttpRequest, id: web::Path<i64>| {
@@ -623,5 +632,10 @@ pub fn register(cfg: &mut web::ServiceConfig, res: &'static Resource) {
             web::delete().to(move |ctx: Ctx, id: web::Path<i64>| destroy(c, ctx, id.into_inner())),
         );
     }
-    cfg.service(item.default_service(web::to(method_not_allowed)));
+    scope = scope.service(item.default_service(web::to(method_not_allowed)));
+    cfg.service(scope.default_service(web::to(not_found)));
+}
+
+async fn not_found() -> Result<HttpResponse, ApiError> {
+    Err(ApiError::NotFound)
 }

@@ -464,7 +464,7 @@ pub trait Hooks: Sync {
         Ok(())
     }
 
-    /// Registers extra routes under /api/{path}/ (DRF's @action).
+    /// Registers extra routes (DRF's @action), relative to /api/{path}: e.g. `/{id}/lock`.
     fn extra_routes(&self, _res: &'static Resource, _cfg: &mut web::ServiceConfig) {}
 
     /// Describes the extra routes in the OpenAPI document.

@@ -16,7 +16,7 @@ use diesel::row::{Field, Row};
 use diesel::sql_types::{BigInt, Bool, Date, Nullable, Text, Time, Timestamp, Untyped};
 use diesel::RunQueryDsl;
 
-use super::{Conn, MultiBackend};
+use super::{Conn, MultiBackend, MultiRawValue};
 
 /// The storage types chartd uses; every integer column is a BIGINT on PostgreSQL.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -212,10 +212,121 @@ fn decode(ty: Ty, raw: Raw<'_>) -> QueryResult<Val> {
         Ty::Int => Val::Int(get::<i64, BigInt>(raw)?),
         Ty::Text => Val::Text(get::<String, Text>(raw)?),
         Ty::Bool => Val::Bool(get::<bool, Bool>(raw)?),
-        Ty::Date => Val::Date(get::<NaiveDate, Date>(raw)?),
+        Ty::Date => match raw {
+            Some(MultiRawValue::Sqlite(v)) => {
+                let text = sqlite_text(v)?;
+                Val::Date(Some(fast_date(text).ok_or_else(|| bad_time(text))?))
+            }
+            other => Val::Date(get::<NaiveDate, Date>(other)?),
+        },
         Ty::Time => Val::Time(get::<NaiveTime, Time>(raw)?),
-        Ty::Timestamp => Val::Timestamp(get::<NaiveDateTime, Timestamp>(raw)?),
+        Ty::Timestamp => match raw {
+            Some(MultiRawValue::Sqlite(v)) => {
+                let text = sqlite_text(v)?;
+                Val::Timestamp(Some(fast_timestamp(text).ok_or_else(|| bad_time(text))?))
+            }
+            other => Val::Timestamp(get::<NaiveDateTime, Timestamp>(other)?),
+        },
     })
+}
+
+fn bad_time(text: &str) -> diesel::result::Error {
+    diesel::result::Error::DeserializationError(format!("not a date or time: {text:?}").into())
+}
+
+/// SQLite stores dates and timestamps as text; diesel parses them with chrono's format
+/// machinery (trying several formats), which dominated list CPU. The text chartd writes is
+/// always "YYYY-MM-DD" or "YYYY-MM-DD HH:MM:SS[.ffffff]": read those digits directly.
+fn sqlite_text<'a>(v: <diesel::sqlite::Sqlite as Backend>::RawValue<'a>) -> QueryResult<&'a str> {
+    let text = <*const str as FromSql<Text, diesel::sqlite::Sqlite>>::from_sql(v)
+        .map_err(diesel::result::Error::DeserializationError)?;
+    // SAFETY: the pointer is into the current row's value, which lives while the row is read
+    // (this is how diesel's own String conversion reads it before copying).
+    Ok(unsafe { &*text })
+}
+
+fn digits(s: &[u8]) -> Option<u32> {
+    s.iter().try_fold(0u32, |n, b| {
+        b.is_ascii_digit().then(|| n * 10 + u32::from(b - b'0'))
+    })
+}
+
+fn fast_date(s: &str) -> Option<NaiveDate> {
+    let b = s.as_bytes();
+    if b.len() < 10 || b[4] != b'-' || b[7] != b'-' {
+        return None;
+    }
+    NaiveDate::from_ymd_opt(
+        digits(&b[..4])? as i32,
+        digits(&b[5..7])?,
+        digits(&b[8..10])?,
+    )
+}
+
+fn fast_timestamp(s: &str) -> Option<NaiveDateTime> {
+    let b = s.as_bytes();
+    let date = fast_date(s)?;
+    if b.len() == 10 {
+        return Some(date.and_time(NaiveTime::MIN));
+    }
+    if b.len() < 19 || !matches!(b[10], b' ' | b'T') || b[13] != b':' || b[16] != b':' {
+        return None;
+    }
+    let micros = match b.get(19) {
+        Some(b'.') => {
+            let frac = &b[20..];
+            let n = digits(frac)?;
+            // Scale to microseconds whatever the number of digits (at most 9 are kept).
+            let width = frac.len().min(9) as u32;
+            let n = if frac.len() > 9 {
+                digits(&frac[..9])?
+            } else {
+                n
+            };
+            (u64::from(n) * 10u64.pow(9 - width) / 1000) as u32
+        }
+        None => 0,
+        _ => return None,
+    };
+    let time = NaiveTime::from_hms_micro_opt(
+        digits(&b[11..13])?,
+        digits(&b[14..16])?,
+        digits(&b[17..19])?,
+        micros,
+    )?;
+    Some(date.and_time(time))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sqlite_times_parse_fast_and_exactly() {
+        let t = fast_timestamp("2026-03-02 09:30:05.123456").unwrap();
+        assert_eq!(
+            t.format("%Y-%m-%d %H:%M:%S%.6f").to_string(),
+            "2026-03-02 09:30:05.123456"
+        );
+        assert_eq!(
+            fast_timestamp("2026-03-02 09:30:05").unwrap().to_string(),
+            "2026-03-02 09:30:05"
+        );
+        assert_eq!(
+            fast_timestamp("2026-03-02T09:30:05.5")
+                .unwrap()
+                .and_utc()
+                .timestamp_subsec_millis(),
+            500
+        );
+        assert_eq!(
+            fast_timestamp("2026-03-02").unwrap().to_string(),
+            "2026-03-02 00:00:00"
+        );
+        assert!(fast_timestamp("2026-13-02 00:00:00").is_none());
+        assert!(fast_timestamp("yesterday").is_none());
+        assert_eq!(fast_date("1815-12-10").unwrap().to_string(), "1815-12-10");
+    }
 }
 
 impl QueryFragment<MultiBackend> for Sql {

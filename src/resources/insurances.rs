@@ -156,10 +156,10 @@ async fn search(ctx: Ctx, req: HttpRequest) -> Result<HttpResponse, ApiError> {
 struct InsuranceHooks;
 
 impl Hooks for InsuranceHooks {
-    fn extra_routes(&self, res: &'static Resource, cfg: &mut web::ServiceConfig) {
+    fn extra_routes(&self, _res: &'static Resource, cfg: &mut web::ServiceConfig) {
         // Ahead of the generic routes, which answer 405 to every other verb.
         cfg.service(
-            web::resource(format!("/api/{}", res.path))
+            web::resource("")
                 .guard(guard::Get())
                 .route(web::get().to(search)),
         );

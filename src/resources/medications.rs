@@ -83,7 +83,7 @@ impl Hooks for MedicationHooks {
     fn extra_routes(&self, res: &'static Resource, cfg: &mut web::ServiceConfig) {
         let c = Compiled::new(res);
         cfg.service(
-            web::resource("/api/medications/{id:\\d+}/append_to_pharmacy_note")
+            web::resource("/{id:\\d+}/append_to_pharmacy_note")
                 .route(web::patch().to(
                     move |ctx: Ctx, req: HttpRequest, p: web::Payload, id: web::Path<i64>| {
                         append_to_pharmacy_note(c, ctx, req, p, id.into_inner())

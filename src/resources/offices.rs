@@ -121,7 +121,7 @@ impl Hooks for OfficeHooks {
     fn extra_routes(&self, res: &'static Resource, cfg: &mut web::ServiceConfig) {
         let c = Compiled::new(res);
         cfg.route(
-            "/api/offices/{id:\\d+}/add_exam_room",
+            "/{id:\\d+}/add_exam_room",
             web::post().to(
                 move |ctx: Ctx, req: HttpRequest, p: web::Payload, id: web::Path<i64>| {
                     add_exam_room(c, ctx, req, p, id.into_inner())

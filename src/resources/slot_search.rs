@@ -145,18 +145,9 @@ async fn next_open_slot(
 }
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route(
-        "/api/doctors/{id:\\d+}/open_slots",
-        web::get().to(open_slots),
-    )
-    .route(
-        "/api/doctors/{id:\\d+}/check_slot",
-        web::get().to(check_slot),
-    )
-    .route(
-        "/api/doctors/{id:\\d+}/next_open_slot",
-        web::get().to(next_open_slot),
-    );
+    cfg.route("/{id:\\d+}/open_slots", web::get().to(open_slots))
+        .route("/{id:\\d+}/check_slot", web::get().to(check_slot))
+        .route("/{id:\\d+}/next_open_slot", web::get().to(next_open_slot));
 }
 
 fn param(name: &str, t: Type, required: bool, doc: &str) -> utoipa::openapi::path::Parameter {

@@ -54,7 +54,7 @@ async fn current(ctx: Ctx) -> Result<HttpResponse, ApiError> {
 
 impl Hooks for UserHooks {
     fn extra_routes(&self, _res: &'static Resource, cfg: &mut web::ServiceConfig) {
-        cfg.route("/api/users/current", web::get().to(current));
+        cfg.route("/current", web::get().to(current));
     }
 
     fn extra_openapi(&self, _res: &'static Resource, paths: &mut Paths) {

@@ -134,7 +134,7 @@ impl Hooks for NoteHooks {
     fn extra_routes(&self, _res: &'static Resource, cfg: &mut web::ServiceConfig) {
         for (action, lock) in [("lock", true), ("unlock", false)] {
             cfg.service(
-                web::resource(format!("/api/clinical_notes/{{id:\\d+}}/{action}"))
+                web::resource(format!("/{{id:\\d+}}/{action}"))
                     .route(web::post().to(move |ctx: Ctx, id: web::Path<i64>| {
                         set_lock(ctx, id.into_inner(), lock)
                     }))

@@ -75,10 +75,10 @@ macro_rules! compiled {
     }};
 }
 
-pub fn routes(res: &'static Resource, cfg: &mut web::ServiceConfig) {
+pub fn routes(_res: &'static Resource, cfg: &mut web::ServiceConfig) {
     // Ahead of the generic collection route, which has no POST.
     cfg.service(
-        web::resource(format!("/api/{}", res.path))
+        web::resource("")
             .guard(guard::Post())
             .route(web::post().to(create)),
     );
