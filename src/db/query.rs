@@ -297,38 +297,6 @@ fn fast_timestamp(s: &str) -> Option<NaiveDateTime> {
     Some(date.and_time(time))
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn sqlite_times_parse_fast_and_exactly() {
-        let t = fast_timestamp("2026-03-02 09:30:05.123456").unwrap();
-        assert_eq!(
-            t.format("%Y-%m-%d %H:%M:%S%.6f").to_string(),
-            "2026-03-02 09:30:05.123456"
-        );
-        assert_eq!(
-            fast_timestamp("2026-03-02 09:30:05").unwrap().to_string(),
-            "2026-03-02 09:30:05"
-        );
-        assert_eq!(
-            fast_timestamp("2026-03-02T09:30:05.5")
-                .unwrap()
-                .and_utc()
-                .timestamp_subsec_millis(),
-            500
-        );
-        assert_eq!(
-            fast_timestamp("2026-03-02").unwrap().to_string(),
-            "2026-03-02 00:00:00"
-        );
-        assert!(fast_timestamp("2026-13-02 00:00:00").is_none());
-        assert!(fast_timestamp("yesterday").is_none());
-        assert_eq!(fast_date("1815-12-10").unwrap().to_string(), "1815-12-10");
-    }
-}
-
 impl QueryFragment<MultiBackend> for Sql {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, MultiBackend>) -> QueryResult<()> {
         let mut binds = self.binds.iter();
@@ -369,3 +337,35 @@ impl Query for Sql {
 }
 
 impl RunQueryDsl<Conn> for Sql {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sqlite_times_parse_fast_and_exactly() {
+        let t = fast_timestamp("2026-03-02 09:30:05.123456").unwrap();
+        assert_eq!(
+            t.format("%Y-%m-%d %H:%M:%S%.6f").to_string(),
+            "2026-03-02 09:30:05.123456"
+        );
+        assert_eq!(
+            fast_timestamp("2026-03-02 09:30:05").unwrap().to_string(),
+            "2026-03-02 09:30:05"
+        );
+        assert_eq!(
+            fast_timestamp("2026-03-02T09:30:05.5")
+                .unwrap()
+                .and_utc()
+                .timestamp_subsec_millis(),
+            500
+        );
+        assert_eq!(
+            fast_timestamp("2026-03-02").unwrap().to_string(),
+            "2026-03-02 00:00:00"
+        );
+        assert!(fast_timestamp("2026-13-02 00:00:00").is_none());
+        assert!(fast_timestamp("yesterday").is_none());
+        assert_eq!(fast_date("1815-12-10").unwrap().to_string(), "1815-12-10");
+    }
+}
