@@ -306,6 +306,7 @@ pub fn server(
     listener: TcpListener,
     workers: usize,
 ) -> std::io::Result<Server> {
+    let blocking_threads = (state.settings.db_pool_size as usize / workers.max(1)).clamp(2, 64);
     let data = web::Data::from(state);
     let server = HttpServer::new(move || {
         App::new()
@@ -322,6 +323,9 @@ pub fn server(
             .default_service(web::to(not_found))
     })
     .workers(workers.max(1))
+    // Database work runs on each worker's blocking pool. A few threads that stay busy under
+    // load hand work on without sleeping; hundreds (actix's default) wake and sleep per call.
+    .worker_max_blocking_threads(blocking_threads)
     .shutdown_timeout(30)
     .listen(listener)?
     .run();
