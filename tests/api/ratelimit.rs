@@ -7,7 +7,8 @@ use reqwest::StatusCode;
 
 use crate::helpers::TestApp;
 
-/// An app of its own with `limit` calls an hour, and a token for user A; answers the token.
+/// An app of its own with `limit` calls an hour, and a token for user A; answers its
+/// client id and the token.
 fn limited(app: &TestApp, limit: i64) -> (String, String) {
     let conn = &mut app.db.get().unwrap();
     let new = chartd::admin::NewApp {
@@ -244,4 +245,37 @@ async fn an_apps_limit_can_be_changed_later() {
     assert_eq!(res.status(), StatusCode::OK);
     assert_eq!(header(&res, "x-ratelimit-limit"), 4);
     assert_eq!(header(&res, "x-ratelimit-remaining"), 1);
+}
+
+#[tokio::test]
+async fn oauth_endpoints_are_not_counted_against_the_app() {
+    let app = TestApp::new().await;
+    let (client_id, token) = limited(&app, 1);
+    app.get_as(&token, "/api/doctors").await;
+    let (status, _) = app.get_as(&token, "/api/doctors").await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+    // The token endpoint still answers for this app (here: a bad code, 400, not 429).
+    let res = app
+        .client
+        .post(app.url("/o/token/"))
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("code", "nope"),
+            ("client_id", &client_id),
+            ("client_secret", "wrong"),
+            ("redirect_uri", "http://127.0.0.1:9/cb"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_ne!(res.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(res.headers().get("x-ratelimit-limit").is_none());
+    let res = app
+        .client
+        .get(app.url("/.well-known/oauth-authorization-server"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(res.headers().get("x-ratelimit-limit").is_none());
 }
