@@ -7,6 +7,7 @@ mod appointments;
 mod billing;
 mod billing_settings;
 mod clinical_notes;
+mod contract;
 mod documents;
 mod framework;
 mod helpers;
