@@ -62,6 +62,34 @@ pub fn check_color(rec: &Record, errors: &mut FieldErrors) {
     }
 }
 
+/// An exam room is named by its index among the office's rooms (see /api/offices).
+pub fn check_exam_room(
+    conn: &mut Conn,
+    ctx: &Ctx,
+    office: i64,
+    room: i64,
+    errors: &mut FieldErrors,
+) -> Result<(), ApiError> {
+    let rooms =
+        Sql::new("SELECT t.exam_rooms FROM offices t WHERE t.id = ? AND t.practice_group_id = ?")
+            .bind(office)
+            .bind(ctx.practice_group())
+            .load_one(conn, &[crate::db::Ty::Text])?
+            .and_then(|r| r[0].as_str().map(str::to_string))
+            .unwrap_or_default();
+    let rooms: Vec<serde_json::Value> = serde_json::from_str(&rooms).unwrap_or_default();
+    if !rooms
+        .iter()
+        .any(|r| r.get("index").and_then(serde_json::Value::as_i64) == Some(room))
+    {
+        errors.add(
+            "exam_room",
+            format!("Office {office} has no exam room {room}."),
+        );
+    }
+    Ok(())
+}
+
 /// external_id: an integrator's own id, unique in the practice group. A duplicate is a 409
 /// naming the object that holds it.
 pub fn check_external_id(

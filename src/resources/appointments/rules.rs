@@ -257,24 +257,7 @@ impl Hooks for AppointmentHooks {
         let room = value(rec, current, "exam_room").and_then(Val::as_i64);
         if let (Some(office), Some(room)) = (office, room) {
             if !errors.has("office") && (rec.given("exam_room") || rec.given("office")) {
-                let rooms = Sql::new(
-                    "SELECT t.exam_rooms FROM offices t WHERE t.id = ? AND t.practice_group_id = ?",
-                )
-                .bind(office)
-                .bind(ctx.practice_group())
-                .load_one(conn, &[Ty::Text])?
-                .and_then(|r| r[0].as_str().map(str::to_string))
-                .unwrap_or_default();
-                let rooms: Vec<Value> = serde_json::from_str(&rooms).unwrap_or_default();
-                if !rooms
-                    .iter()
-                    .any(|r| r.get("index").and_then(Value::as_i64) == Some(room))
-                {
-                    errors.add(
-                        "exam_room",
-                        format!("Office {office} has no exam room {room}."),
-                    );
-                }
+                crate::domain::check_exam_room(conn, ctx, office, room, errors)?;
             }
         }
 
