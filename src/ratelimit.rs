@@ -11,7 +11,7 @@
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicI64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, RwLock};
 
 use crate::db::{Db, Sql, Ty, Val};
 use crate::error::ApiError;
@@ -63,11 +63,53 @@ struct Window {
     exhausted_at: Option<i64>,
 }
 
+impl Window {
+    /// Takes one call from the lease, if any is left in the current hour.
+    fn take(&mut self, hour: i64) -> Option<()> {
+        if self.hour != hour {
+            *self = Window {
+                hour,
+                limit: self.limit,
+                ..Window::default()
+            };
+        }
+        (self.local > 0).then(|| self.local -= 1)
+    }
+
+    fn decision(&self, allowed: bool, now: i64) -> Decision {
+        let reset = (self.hour + 1) * 3600;
+        // What this process knows is left: the limit less what was reserved, plus what it
+        // still holds (other processes' unused leases count as spent).
+        let remaining = (self.limit - self.used_db + self.local).max(0);
+        Decision {
+            allowed,
+            limit: self.limit,
+            remaining,
+            reset,
+            retry_after: (reset - now).max(1),
+        }
+    }
+}
+
+/// One app's window in this process. Handing out a call takes a short synchronous lock;
+/// only refilling the lease (a database call) waits on `refill`, one request at a time.
+#[derive(Debug, Default)]
+struct Slot {
+    window: Mutex<Window>,
+    refill: tokio::sync::Mutex<()>,
+}
+
+impl Slot {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Window> {
+        self.window.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
 pub struct Limiter {
     default_limit: i64,
     pub enabled: bool,
     pub clock: Arc<Clock>,
-    windows: Mutex<HashMap<i64, Arc<tokio::sync::Mutex<Window>>>>,
+    slots: RwLock<HashMap<i64, Arc<Slot>>>,
 }
 
 impl Limiter {
@@ -76,12 +118,20 @@ impl Limiter {
             default_limit,
             enabled,
             clock: Arc::new(Clock::default()),
-            windows: Mutex::new(HashMap::new()),
+            slots: RwLock::new(HashMap::new()),
         }
     }
 
-    fn window(&self, app: i64) -> Arc<tokio::sync::Mutex<Window>> {
-        let mut map = self.windows.lock().unwrap_or_else(|p| p.into_inner());
+    fn slot(&self, app: i64) -> Arc<Slot> {
+        if let Some(slot) = self
+            .slots
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&app)
+        {
+            return slot.clone();
+        }
+        let mut map = self.slots.write().unwrap_or_else(|p| p.into_inner());
         map.entry(app).or_default().clone()
     }
 
@@ -89,43 +139,40 @@ impl Limiter {
     pub async fn check(&self, db: &Db, app: i64) -> Result<Decision, ApiError> {
         let now = self.clock.now().timestamp();
         let hour = now.div_euclid(3600);
-        let reset = (hour + 1) * 3600;
-        let slot = self.window(app);
-        // One call at a time per app in this process: the lease is handed out exactly.
-        let mut w = slot.lock().await;
-        if w.hour != hour {
-            *w = Window {
-                hour,
-                ..Window::default()
-            };
-        }
-        let recheck = w.exhausted_at.is_none_or(|at| now - at >= RECHECK_SECS);
-        if w.local == 0 && recheck {
-            let (limit, used, granted) = reserve(db, app, hour, self.default_limit).await?;
-            w.limit = limit;
-            if granted > 0 {
-                w.used_db = used;
-                w.local += granted;
-                w.exhausted_at = None;
-            } else {
-                w.used_db = w.used_db.max(limit);
-                w.exhausted_at = Some(now);
+        let slot = self.slot(app);
+        {
+            let mut w = slot.lock();
+            if w.take(hour).is_some() {
+                return Ok(w.decision(true, now));
             }
         }
-        let allowed = w.local > 0;
-        if allowed {
-            w.local -= 1;
+        // The lease is spent: one request refills it while the others wait, then look again.
+        let _refilling = slot.refill.lock().await;
+        let exhausted_at = {
+            let mut w = slot.lock();
+            if w.take(hour).is_some() {
+                return Ok(w.decision(true, now));
+            }
+            w.exhausted_at
+        };
+        if exhausted_at.is_none_or(|at| now - at >= RECHECK_SECS) {
+            let (limit, used, granted) = reserve(db, app, hour, self.default_limit).await?;
+            let mut w = slot.lock();
+            if w.hour == hour {
+                w.limit = limit;
+                if granted > 0 {
+                    w.used_db = used;
+                    w.local += granted;
+                    w.exhausted_at = None;
+                } else {
+                    w.used_db = w.used_db.max(limit);
+                    w.exhausted_at = Some(now);
+                }
+            }
         }
-        // What this process knows is left: the limit less what was reserved, plus what it
-        // still holds (other processes' unused leases count as spent).
-        let remaining = (w.limit - w.used_db + w.local).max(0);
-        Ok(Decision {
-            allowed,
-            limit: w.limit,
-            remaining,
-            reset,
-            retry_after: (reset - now).max(1),
-        })
+        let mut w = slot.lock();
+        let allowed = w.take(hour).is_some();
+        Ok(w.decision(allowed, now))
     }
 }
 
