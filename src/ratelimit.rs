@@ -3,7 +3,8 @@
 //! Windows are UTC clock hours. The count lives in the database (table rate_limit_windows), so
 //! every server process shares one limit and no more than the limit of calls succeed in a
 //! window. To keep the database off the hot path a process does not write once per call: it
-//! reserves a lease of calls with one atomic UPDATE and hands them out from memory. A lease is
+//! reserves a lease of calls with one atomic UPDATE and hands them out from memory (the next
+//! lease is fetched in the background when a quarter of the current one is left). A lease is
 //! a quarter of what is left, at most `MAX_LEASE`, so near the limit leases shrink to single
 //! calls and the last calls go to whichever process asks; leases unused at the end of the hour
 //! simply lapse. A process may therefore refuse a call while another still holds unused calls
@@ -17,7 +18,7 @@ use crate::db::{Db, Sql, Ty, Val};
 use crate::error::ApiError;
 
 /// The largest lease one reservation takes.
-const MAX_LEASE: i64 = 500;
+const MAX_LEASE: i64 = 2000;
 /// After the database says a window is used up, ask again at most this often (seconds), in
 /// case an operator raised the app's limit.
 const RECHECK_SECS: i64 = 5;
@@ -61,6 +62,11 @@ struct Window {
     used_db: i64,
     /// When the database last said the window is used up (Unix seconds).
     exhausted_at: Option<i64>,
+    /// The size of the latest lease; a refill starts in the background when a quarter of it
+    /// is left, so calls rarely wait for the database.
+    last_grant: i64,
+    /// A background refill is under way.
+    prefetching: bool,
 }
 
 impl Window {
@@ -74,6 +80,23 @@ impl Window {
             };
         }
         (self.local > 0).then(|| self.local -= 1)
+    }
+
+    /// Records a reservation's outcome: (the app's limit, the window's count, calls granted).
+    fn granted(&mut self, hour: i64, now: i64, (limit, used, granted): (i64, i64, i64)) {
+        if self.hour != hour {
+            return;
+        }
+        self.limit = limit;
+        if granted > 0 {
+            self.used_db = used;
+            self.local += granted;
+            self.last_grant = granted;
+            self.exhausted_at = None;
+        } else {
+            self.used_db = self.used_db.max(limit);
+            self.exhausted_at = Some(now);
+        }
     }
 
     fn decision(&self, allowed: bool, now: i64) -> Decision {
@@ -143,6 +166,20 @@ impl Limiter {
         {
             let mut w = slot.lock();
             if w.take(hour).is_some() {
+                if w.local <= w.last_grant / 4 && w.last_grant > 8 && !w.prefetching {
+                    w.prefetching = true;
+                    let (slot, db, default) = (slot.clone(), db.clone(), self.default_limit);
+                    actix_web::rt::spawn(async move {
+                        let _refilling = slot.refill.lock().await;
+                        let result = reserve(&db, app, hour, default).await;
+                        let mut w = slot.lock();
+                        w.prefetching = false;
+                        match result {
+                            Ok(outcome) => w.granted(hour, now, outcome),
+                            Err(e) => tracing::warn!(error = %e, "rate-limit lease refill failed"),
+                        }
+                    });
+                }
                 return Ok(w.decision(true, now));
             }
         }
@@ -156,19 +193,8 @@ impl Limiter {
             w.exhausted_at
         };
         if exhausted_at.is_none_or(|at| now - at >= RECHECK_SECS) {
-            let (limit, used, granted) = reserve(db, app, hour, self.default_limit).await?;
-            let mut w = slot.lock();
-            if w.hour == hour {
-                w.limit = limit;
-                if granted > 0 {
-                    w.used_db = used;
-                    w.local += granted;
-                    w.exhausted_at = None;
-                } else {
-                    w.used_db = w.used_db.max(limit);
-                    w.exhausted_at = Some(now);
-                }
-            }
+            let outcome = reserve(db, app, hour, self.default_limit).await?;
+            slot.lock().granted(hour, now, outcome);
         }
         let mut w = slot.lock();
         let allowed = w.take(hour).is_some();
