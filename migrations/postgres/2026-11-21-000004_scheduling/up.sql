@@ -87,6 +87,7 @@ CREATE TABLE appointments (
 CREATE INDEX appointments_practice_group ON appointments (practice_group_id, id);
 CREATE INDEX appointments_updated ON appointments (practice_group_id, updated_at);
 CREATE INDEX appointments_doctor_time ON appointments (doctor, scheduled_time);
+CREATE INDEX appointments_practice_time ON appointments (practice_group_id, scheduled_time);
 CREATE INDEX appointments_office_time ON appointments (office, exam_room, scheduled_time);
 CREATE INDEX appointments_patient ON appointments (patient);
 CREATE UNIQUE INDEX appointments_external_id ON appointments (practice_group_id, external_id);
