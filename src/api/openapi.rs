@@ -509,6 +509,7 @@ pub fn document(resources: &[&'static Resource]) -> OpenApi {
         add_resource(&mut paths, res);
     }
     let components = crate::oauth::openapi::add(&mut paths, components);
+    let components = crate::webhooks::openapi::add(&mut paths, components);
     paths.add_path_operation(
         "/healthz",
         vec![HttpMethod::Get],

@@ -1,0 +1,521 @@
+//! The dispatcher: sends due deliveries, in `serve` (unless CHARTD_WEBHOOK_CONCURRENCY=0) and
+//! in `chartd worker` processes, any number of them over one database.
+//!
+//! - Claiming: one atomic UPDATE takes a batch of due deliveries (pending, next_attempt_at
+//!   passed, no live lease) by setting `lease_until` and a random `claim`; on PostgreSQL the
+//!   batch is chosen `FOR UPDATE SKIP LOCKED`, so processes never wait for each other and
+//!   never take the same delivery. Only the holder of a claim records its outcome.
+//! - Crash safety: a lease (CHARTD_WEBHOOK_LEASE) outlives any attempt (it is at least the
+//!   timeout + 5 s); when a process dies its leases run out and the deliveries are due again,
+//!   so none is lost (a receiver may see one twice: dedupe on webhook-id).
+//! - Concurrency: at most CHARTD_WEBHOOK_CONCURRENCY deliveries in flight per process, and
+//!   CHARTD_WEBHOOK_PER_RECEIVER per receiver (callback host:port): a claim skips saturated
+//!   receivers and hands back what it took beyond a receiver's cap, so one slow receiver
+//!   cannot hold every slot.
+//! - Schedule: the first attempt when the event happens, then at each CHARTD_WEBHOOK_RETRY_SCHEDULE
+//!   offset after it (1 h, 3 h, 7 h); after the last failure the delivery is `failed`.
+//! - Outcomes are written in batches (one transaction for many), off the sending path.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use chrono::NaiveDateTime;
+use tokio::sync::{mpsc, watch, Notify};
+
+use super::send::{self, Outcome};
+use super::{webhook_json, AttemptLabels, Hub, PING};
+use crate::db::{Conn, Db, Sql, Ty, Val};
+use crate::error::ApiError;
+
+/// The most deliveries one claim takes.
+const MAX_BATCH: usize = 256;
+
+/// A claimed delivery with what sending it needs.
+struct Claimed {
+    id: i64,
+    claim: String,
+    event: String,
+    attempts: i64,
+    base_at: NaiveDateTime,
+    url: String,
+    receiver: String,
+    secret: String,
+    active: bool,
+    verified: bool,
+    /// The body: {"receiver": the webhook, "object": the object}.
+    body: Vec<u8>,
+}
+
+/// What became of a delivery after an attempt.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Next {
+    Delivered,
+    Retry(NaiveDateTime),
+    Failed,
+}
+
+/// An attempt's result, to be recorded.
+#[derive(Clone)]
+struct Done {
+    id: i64,
+    claim: String,
+    at: NaiveDateTime,
+    attempts: i64,
+    next: Next,
+    outcome: Outcome,
+}
+
+/// Where the delivery goes after its `attempts`-th attempt of the schedule from `base` failed
+/// at `now`: the next offset (not earlier than now), or `failed` after the last.
+fn after_failure(schedule: &[Duration], base: NaiveDateTime, attempts: i64, now: NaiveDateTime) -> Next {
+    match schedule.get((attempts - 1).max(0) as usize) {
+        Some(offset) => {
+            let at = base + chrono::Duration::from_std(*offset).unwrap_or(chrono::Duration::MAX);
+            Next::Retry(at.max(now))
+        }
+        None => Next::Failed,
+    }
+}
+
+/// Deliveries in flight in this process, in total and per receiver.
+#[derive(Default)]
+struct InFlight {
+    total: usize,
+    per_receiver: HashMap<String, usize>,
+}
+
+/// A running dispatcher; [`Dispatcher::stop`] ends it after its attempts in flight.
+pub struct Dispatcher {
+    stop: watch::Sender<bool>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Dispatcher {
+    /// Starts a dispatcher on the current tokio runtime.
+    pub fn start(db: Db, hub: Arc<Hub>) -> Dispatcher {
+        let (stop, stopped) = watch::channel(false);
+        let task = tokio::spawn(run(db, hub, stopped));
+        Dispatcher { stop, task }
+    }
+
+    /// Stops claiming, lets the attempts in flight finish and their outcomes be written.
+    pub async fn stop(self) {
+        let _ = self.stop.send(true);
+        let _ = self.task.await;
+    }
+}
+
+async fn run(db: Db, hub: Arc<Hub>, mut stopped: watch::Receiver<bool>) {
+    let mut wake = super::signal().subscribe();
+    let in_flight = Arc::new(Mutex::new(InFlight::default()));
+    let freed = Arc::new(Notify::new());
+    let (tx, rx) = mpsc::channel::<Done>(hub.config.concurrency.max(1) * 2);
+    let writer = tokio::spawn(write_outcomes(db.clone(), rx));
+    let cap = hub.config.per_receiver;
+    tracing::info!(
+        concurrency = hub.config.concurrency,
+        per_receiver = cap,
+        "webhook dispatcher started"
+    );
+    loop {
+        if *stopped.borrow() {
+            break;
+        }
+        let (free, saturated) = {
+            let f = in_flight.lock().unwrap_or_else(|p| p.into_inner());
+            let saturated: Vec<String> = f
+                .per_receiver
+                .iter()
+                .filter(|(_, n)| **n >= cap)
+                .map(|(r, _)| r.clone())
+                .collect();
+            (hub.config.concurrency.saturating_sub(f.total), saturated)
+        };
+        // Whether capacity, not a lack of due work, limited this round: then a finished
+        // attempt is a reason to look again.
+        let mut limited = free == 0 || !saturated.is_empty();
+        let mut full = false;
+        if free > 0 {
+            let limit = free.min(MAX_BATCH);
+            match claim(&db, &hub, limit, saturated).await {
+                Ok(batch) => {
+                    full = batch.len() == limit;
+                    let mut handed_back = Vec::new();
+                    for c in batch {
+                        let start = {
+                            let mut f = in_flight.lock().unwrap_or_else(|p| p.into_inner());
+                            let n = f.per_receiver.entry(c.receiver.clone()).or_default();
+                            if *n < cap {
+                                *n += 1;
+                                f.total += 1;
+                                true
+                            } else {
+                                false
+                            }
+                        };
+                        if start {
+                            let (hub, tx, in_flight, freed) =
+                                (hub.clone(), tx.clone(), in_flight.clone(), freed.clone());
+                            tokio::spawn(async move {
+                                let receiver = c.receiver.clone();
+                                let done = attempt(&hub, c).await;
+                                let _ = tx.send(done).await;
+                                let mut f = in_flight.lock().unwrap_or_else(|p| p.into_inner());
+                                f.total -= 1;
+                                if let Some(n) = f.per_receiver.get_mut(&receiver) {
+                                    *n -= 1;
+                                    if *n == 0 {
+                                        f.per_receiver.remove(&receiver);
+                                    }
+                                }
+                                drop(f);
+                                freed.notify_one();
+                            });
+                        } else {
+                            handed_back.push(c);
+                        }
+                    }
+                    if !handed_back.is_empty() {
+                        limited = true;
+                        full = false;
+                        if let Err(e) = release(&db, handed_back).await {
+                            tracing::error!(error = %e, "could not hand back webhook deliveries");
+                        }
+                    }
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, "could not claim webhook deliveries");
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                    continue;
+                }
+            }
+        }
+        if full {
+            continue;
+        }
+        tokio::select! {
+            _ = wake.changed() => {}
+            _ = freed.notified(), if limited => {}
+            _ = tokio::time::sleep(hub.config.poll) => {}
+            _ = stopped.changed() => {}
+        }
+    }
+    // Let the attempts in flight finish (each is bounded by the timeout).
+    loop {
+        let total = in_flight.lock().unwrap_or_else(|p| p.into_inner()).total;
+        if total == 0 {
+            break;
+        }
+        tokio::select! {
+            _ = freed.notified() => {}
+            _ = tokio::time::sleep(Duration::from_millis(50)) => {}
+        }
+    }
+    drop(tx);
+    let _ = writer.await;
+    tracing::info!("webhook dispatcher stopped");
+}
+
+/// Claims up to `limit` due deliveries, skipping the receivers in `saturated`.
+async fn claim(
+    db: &Db,
+    hub: &Hub,
+    limit: usize,
+    saturated: Vec<String>,
+) -> Result<Vec<Claimed>, ApiError> {
+    let now = hub.now();
+    let lease = now + chrono::Duration::from_std(hub.config.lease).unwrap_or_default();
+    let claim = {
+        use rand::RngCore;
+        let mut bytes = [0u8; 16];
+        rand::thread_rng().fill_bytes(&mut bytes);
+        hex::encode(bytes)
+    };
+    db.run(move |conn| {
+        let skip = conn.skip_locked("d");
+        let mut sql = Sql::new(
+            "UPDATE webhook_deliveries SET lease_until = ?, claim = ? WHERE id IN (\
+             SELECT d.id FROM webhook_deliveries d JOIN webhooks w ON w.id = d.webhook_id \
+             WHERE d.status = 'pending' AND d.next_attempt_at <= ? \
+             AND (d.lease_until IS NULL OR d.lease_until <= ?)",
+        )
+        .bind(lease)
+        .bind(claim.as_str())
+        .bind(now)
+        .bind(now);
+        if !saturated.is_empty() {
+            let marks = vec!["?"; saturated.len()].join(", ");
+            sql.push(
+                &format!(" AND w.callback_host NOT IN ({marks})"),
+                saturated.iter().map(|s| Val::from(s.as_str())),
+            );
+        }
+        // The outer conditions repeat the inner ones: a row another process claimed
+        // between the choice and the update is left alone.
+        sql.push(
+            &format!(
+                " ORDER BY d.next_attempt_at, d.id LIMIT {limit}{skip}) \
+                 AND status = 'pending' AND (lease_until IS NULL OR lease_until <= ?)"
+            ),
+            [Val::from(now)],
+        );
+        if sql.execute(conn)? == 0 {
+            return Ok(Vec::new());
+        }
+        let rows = Sql::new(
+            "SELECT d.id, d.event, d.attempts, d.base_at, w.id, w.callback_url, \
+             w.callback_host, w.secret_token, w.events, w.active, w.verified, e.object \
+             FROM webhook_deliveries d JOIN webhooks w ON w.id = d.webhook_id \
+             JOIN webhook_events e ON e.id = d.event_id WHERE d.claim = ? \
+             ORDER BY d.next_attempt_at, d.id",
+        )
+        .bind(claim.as_str())
+        .load(
+            conn,
+            &[
+                Ty::Int,
+                Ty::Text,
+                Ty::Int,
+                Ty::Timestamp,
+                Ty::Int,
+                Ty::Text,
+                Ty::Text,
+                Ty::Text,
+                Ty::Text,
+                Ty::Bool,
+                Ty::Bool,
+                Ty::Text,
+            ],
+        )?;
+        Ok(rows
+            .into_iter()
+            .map(|r| {
+                let text = |i: usize| r[i].as_str().unwrap_or("").to_string();
+                let (active, verified) = (r[9].as_bool().unwrap_or(false), r[10].as_bool().unwrap_or(false));
+                let receiver = webhook_json(
+                    r[4].as_i64().unwrap_or_default(),
+                    &text(5),
+                    &text(8),
+                    active,
+                    verified,
+                );
+                let mut body = b"{\"receiver\":".to_vec();
+                let _ = serde_json::to_writer(&mut body, &receiver);
+                body.extend_from_slice(b",\"object\":");
+                body.extend_from_slice(r[11].as_str().unwrap_or("null").as_bytes());
+                body.push(b'}');
+                Claimed {
+                    id: r[0].as_i64().unwrap_or_default(),
+                    claim: claim.clone(),
+                    event: text(1),
+                    attempts: r[2].as_i64().unwrap_or(0),
+                    base_at: r[3].as_timestamp().unwrap_or(now),
+                    url: text(5),
+                    receiver: text(6),
+                    secret: text(7),
+                    active,
+                    verified,
+                    body,
+                }
+            })
+            .collect())
+    })
+    .await
+}
+
+/// Gives claimed deliveries back untouched (their receiver is at its cap here).
+async fn release(db: &Db, batch: Vec<Claimed>) -> Result<(), ApiError> {
+    let claim = batch[0].claim.clone();
+    let ids: Vec<i64> = batch.iter().map(|c| c.id).collect();
+    db.run(move |conn| {
+        let marks = vec!["?"; ids.len()].join(", ");
+        let mut sql = Sql::new(format!(
+            "UPDATE webhook_deliveries SET lease_until = NULL, claim = NULL \
+             WHERE claim = ? AND id IN ({marks})"
+        ))
+        .bind(claim);
+        sql.binds.extend(ids.into_iter().map(Val::from));
+        sql.execute(conn)?;
+        Ok(())
+    })
+    .await
+}
+
+/// Makes one attempt and works out what follows.
+async fn attempt(hub: &Hub, c: Claimed) -> Done {
+    let at = hub.now();
+    let outcome = if !c.verified {
+        Outcome::refused(
+            "The webhook is not verified (its callback_url changed): nothing was sent.",
+        )
+    } else if !c.active && c.event != PING {
+        Outcome::refused("The webhook is inactive: nothing was sent.")
+    } else {
+        send::deliver(
+            &hub.client,
+            &hub.config,
+            send::Delivery {
+                url: &c.url,
+                secret: &c.secret,
+                event: &c.event,
+                delivery: c.id,
+                body: &c.body,
+                timestamp: hub.clock.now().timestamp(),
+            },
+        )
+        .await
+    };
+    let attempts = c.attempts + 1;
+    let done_at = hub.now();
+    let next = if outcome.ok() {
+        Next::Delivered
+    } else {
+        after_failure(&hub.config.schedule, c.base_at, attempts, done_at)
+    };
+    let m = &hub.metrics;
+    m.duration.observe(outcome.duration_ms as f64 / 1000.0);
+    let label = match next {
+        Next::Delivered => {
+            m.latency
+                .observe((done_at - c.base_at).num_milliseconds().max(0) as f64 / 1000.0);
+            "delivered"
+        }
+        Next::Retry(_) => "retry",
+        Next::Failed => "failed",
+    };
+    m.attempts
+        .get_or_create(&AttemptLabels {
+            event: c.event.clone(),
+            outcome: label.into(),
+        })
+        .inc();
+    if !outcome.ok() {
+        tracing::info!(
+            delivery = c.id,
+            event = %c.event,
+            error = outcome.error.as_deref().unwrap_or(""),
+            attempts,
+            "webhook attempt failed"
+        );
+    }
+    Done {
+        id: c.id,
+        claim: c.claim,
+        at,
+        attempts,
+        next,
+        outcome,
+    }
+}
+
+/// Writes outcomes as they come, many to a transaction.
+async fn write_outcomes(db: Db, mut rx: mpsc::Receiver<Done>) {
+    while let Some(first) = rx.recv().await {
+        let mut batch = vec![first];
+        while batch.len() < MAX_BATCH {
+            match rx.try_recv() {
+                Ok(d) => batch.push(d),
+                Err(_) => break,
+            }
+        }
+        let result = db
+            .write({
+                let batch = batch.clone();
+                move |conn| {
+                    for d in &batch {
+                        record(conn, d)?;
+                    }
+                    Ok(())
+                }
+            })
+            .await;
+        if let Err(e) = result {
+            // One bad row (its webhook deleted meanwhile) must not cost the others theirs.
+            tracing::warn!(error = %e, "writing webhook outcomes one by one");
+            for d in batch {
+                let id = d.id;
+                if let Err(e) = db.write(move |conn| record(conn, &d)).await {
+                    tracing::error!(delivery = id, error = %e, "could not record a webhook attempt");
+                }
+            }
+        }
+    }
+}
+
+/// Records an attempt and the delivery's new state (if this process still holds it).
+fn record(conn: &mut Conn, d: &Done) -> Result<(), ApiError> {
+    let (status, next, delivered) = match d.next {
+        Next::Delivered => ("delivered", None, Some(d.at)),
+        Next::Retry(at) => ("pending", Some(at), None),
+        Next::Failed => ("failed", None, None),
+    };
+    let mut sql = Sql::new(
+        "UPDATE webhook_deliveries SET status = ?, attempts = ?, next_attempt_at = ?, \
+         lease_until = NULL, claim = NULL, updated_at = ?",
+    )
+    .bind(status)
+    .bind(d.attempts)
+    .bind(Val::Timestamp(next))
+    .bind(d.at);
+    if let Some(at) = delivered {
+        sql.push(", delivered_at = ?", [Val::from(at)]);
+    }
+    sql.push(
+        " WHERE id = ? AND claim = ?",
+        [Val::from(d.id), Val::from(d.claim.as_str())],
+    );
+    if sql.execute(conn)? == 0 {
+        tracing::warn!(
+            delivery = d.id,
+            "a webhook delivery's lease ran out before its attempt was recorded"
+        );
+    }
+    Sql::new(
+        "INSERT INTO webhook_attempts (delivery_id, at, status_code, error, duration_ms) \
+         SELECT ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM webhook_deliveries WHERE id = ?)",
+    )
+    .bind(d.id)
+    .bind(d.at)
+    .bind(Val::Int(d.outcome.status_code.map(i64::from)))
+    .bind(Val::Text(d.outcome.error.clone()))
+    .bind(d.outcome.duration_ms)
+    .bind(d.id)
+    .execute(conn)?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn failures_follow_the_schedule_from_the_event() {
+        let h = |n| Duration::from_secs(3600 * n);
+        let schedule = [h(1), h(3), h(7)];
+        let base = chrono::NaiveDate::from_ymd_opt(2026, 1, 1)
+            .unwrap()
+            .and_hms_opt(12, 0, 0)
+            .unwrap();
+        let hours = |n| base + chrono::Duration::hours(n);
+        assert_eq!(
+            after_failure(&schedule, base, 1, base),
+            Next::Retry(hours(1))
+        );
+        assert_eq!(
+            after_failure(&schedule, base, 2, hours(1)),
+            Next::Retry(hours(3))
+        );
+        assert_eq!(
+            after_failure(&schedule, base, 3, hours(3)),
+            Next::Retry(hours(7))
+        );
+        assert_eq!(after_failure(&schedule, base, 4, hours(7)), Next::Failed);
+        // Late (the process was down): the next attempt is now.
+        assert_eq!(
+            after_failure(&schedule, base, 2, hours(5)),
+            Next::Retry(hours(5))
+        );
+        assert_eq!(after_failure(&[], base, 1, base), Next::Failed);
+    }
+}
