@@ -491,7 +491,7 @@ mod tests {
 
     #[test]
     fn failures_follow_the_schedule_from_the_event() {
-        let h = |n| Duration::from_secs(3600 * n);
+        let h = |n: u64| Duration::from_secs(3600 * n);
         let schedule = [h(1), h(3), h(7)];
         let base = chrono::NaiveDate::from_ymd_opt(2026, 1, 1)
             .unwrap()
