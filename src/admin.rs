@@ -354,11 +354,17 @@ pub fn webhook_create(
     allow_private: bool,
 ) -> anyhow::Result<i64> {
     use crate::webhooks::{api, guard};
-    let body = json!({"callback_url": callback_url, "secret_token": secret_token, "events": events});
-    let input = api::parse_input(body.as_object().context("a JSON object")?, true).map_err(|e| {
-        let (key, messages) = e.0.iter().next().map(|(k, m)| (k.clone(), m.join(" "))).unwrap_or_default();
-        anyhow::anyhow!("--{}: {messages}", key.replace('_', "-"))
-    })?;
+    let body =
+        json!({"callback_url": callback_url, "secret_token": secret_token, "events": events});
+    let input =
+        api::parse_input(body.as_object().context("a JSON object")?, true).map_err(|e| {
+            let (key, messages) =
+                e.0.iter()
+                    .next()
+                    .map(|(k, m)| (k.clone(), m.join(" ")))
+                    .unwrap_or_default();
+            anyhow::anyhow!("--{}: {messages}", key.replace('_', "-"))
+        })?;
     if let Some(url) = &input.callback_url {
         guard::check_url_blocking(url, allow_private)
             .map_err(|e| anyhow::anyhow!("--callback-url: {e}"))?;

@@ -276,6 +276,35 @@ async fn api_gate(
     Ok(res.map_into_left_body())
 }
 
+/// `chartd worker --metrics-bind`: /metrics (the worker's webhook metrics) and /healthz only.
+pub fn metrics_server(registry: Registry, listener: TcpListener) -> std::io::Result<Server> {
+    let registry = web::Data::new(registry);
+    Ok(HttpServer::new(move || {
+        App::new()
+            .app_data(registry.clone())
+            .route("/healthz", web::get().to(healthz))
+            .route(
+                "/metrics",
+                web::get().to(|registry: web::Data<Registry>| async move {
+                    let mut out = String::new();
+                    prometheus_client::encoding::text::encode(&mut out, &registry)
+                        .map_err(ApiError::internal)?;
+                    Ok::<_, ApiError>(
+                        HttpResponse::Ok()
+                            .content_type(
+                                "application/openmetrics-text; version=1.0.0; charset=utf-8",
+                            )
+                            .body(out),
+                    )
+                }),
+            )
+    })
+    .workers(1)
+    .disable_signals()
+    .listen(listener)?
+    .run())
+}
+
 /// Every route: operations endpoints, then each registered resource.
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/healthz", web::get().to(healthz))

@@ -104,9 +104,7 @@ impl ResponseError for ApiError {
             ApiError::Validation(_) | ApiError::BulkValidation(_) | ApiError::BadRequest(_) => {
                 StatusCode::BAD_REQUEST
             }
-            ApiError::Unauthorized(_) | ApiError::UnauthorizedClient(_) => {
-                StatusCode::UNAUTHORIZED
-            }
+            ApiError::Unauthorized(_) | ApiError::UnauthorizedClient(_) => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,

@@ -39,7 +39,11 @@ enum Command {
         demo: bool,
     },
     /// Deliver webhooks (a dispatcher without the HTTP API), until SIGTERM or SIGINT.
-    Worker,
+    Worker {
+        /// Also serve /metrics (Prometheus) and /healthz on this address.
+        #[arg(long = "metrics-bind")]
+        metrics_bind: Option<String>,
+    },
     /// Apply pending migrations.
     Migrate,
     /// Print the OpenAPI document (what /openapi.json serves).
@@ -197,7 +201,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     let settings = cli.settings;
     match cli.command {
         Command::Serve { demo } => serve(settings, demo),
-        Command::Worker => worker(settings),
+        Command::Worker { metrics_bind } => worker(settings, metrics_bind),
         Command::Migrate => {
             let url = DbUrl::parse(&settings.database_url)?;
             let db = Db::connect(&url, 1)?;
@@ -384,7 +388,7 @@ fn serve(mut settings: Settings, demo: bool) -> anyhow::Result<()> {
 
 /// `chartd worker`: only the webhook dispatcher, until SIGTERM or SIGINT; then the attempts in
 /// flight finish and are recorded.
-fn worker(settings: Settings) -> anyhow::Result<()> {
+fn worker(settings: Settings, metrics_bind: Option<String>) -> anyhow::Result<()> {
     chartd::telemetry::init(&settings.log, &settings.log_format);
     let config = WebhookConfig::from_settings(&settings)?;
     anyhow::ensure!(
@@ -392,8 +396,20 @@ fn worker(settings: Settings) -> anyhow::Result<()> {
         "CHARTD_WEBHOOK_CONCURRENCY must be at least 1 for a worker"
     );
     let db = open_db(&settings)?;
-    let hub = Arc::new(Hub::new(config, WebhookMetrics::default())?);
+    let metrics = WebhookMetrics::default();
+    let hub = Arc::new(Hub::new(config, metrics.clone())?);
+    let listener = match &metrics_bind {
+        Some(addr) => {
+            Some(TcpListener::bind(addr).with_context(|| format!("could not bind {addr}"))?)
+        }
+        None => None,
+    };
     actix_web::rt::System::new().block_on(async move {
+        if let Some(listener) = listener {
+            let mut registry = prometheus_client::registry::Registry::default();
+            metrics.register(&mut registry);
+            actix_web::rt::spawn(app::metrics_server(registry, listener)?);
+        }
         let dispatcher = Dispatcher::start(db, hub);
         let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
         tokio::select! {

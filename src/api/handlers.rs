@@ -112,7 +112,7 @@ impl Compiled {
             .get_or_init(Default::default)
             .lock()
             .unwrap_or_else(|p| p.into_inner());
-        *map.entry(key).or_insert_with(|| Compiled::new(res))
+        map.entry(key).or_insert_with(|| Compiled::new(res))
     }
 
     pub fn output(&self, verbose: bool) -> &Output {

@@ -340,14 +340,16 @@ async fn create(
             load(conn, app, id)
         })
         .await?;
-    Ok(ok_json(
-        actix_web::http::StatusCode::CREATED,
-        &row.json(),
-    ))
+    Ok(ok_json(actix_web::http::StatusCode::CREATED, &row.json()))
 }
 
 /// Creates a webhook (unverified) from a checked create body; answers its id.
-pub fn insert(conn: &mut Conn, app: i64, input: Input, now: NaiveDateTime) -> Result<i64, ApiError> {
+pub fn insert(
+    conn: &mut Conn,
+    app: i64,
+    input: Input,
+    now: NaiveDateTime,
+) -> Result<i64, ApiError> {
     let n = Sql::new("SELECT COUNT(*) FROM webhooks WHERE app_id = ?")
         .bind(app)
         .load_i64(conn)?
@@ -431,7 +433,10 @@ async fn partial_update(
             if let Some(active) = input.active {
                 sql.push(", active = ?", [Val::from(active)]);
             }
-            sql.push(" WHERE id = ? AND app_id = ?", [Val::from(id), Val::from(app)]);
+            sql.push(
+                " WHERE id = ? AND app_id = ?",
+                [Val::from(id), Val::from(app)],
+            );
             sql.execute(conn)?;
             Ok(())
         })
@@ -737,12 +742,11 @@ async fn summary(
             .bind(id)
             .load_one(conn, &[Ty::Int, Ty::Int, Ty::Int, Ty::Int])?
             .unwrap_or_default();
-            let last_success: Option<NaiveDateTime> = Sql::new(
-                "SELECT MAX(delivered_at) FROM webhook_deliveries WHERE webhook_id = ?",
-            )
-            .bind(id)
-            .load_one(conn, &[Ty::Timestamp])?
-            .and_then(|r| r[0].as_timestamp());
+            let last_success: Option<NaiveDateTime> =
+                Sql::new("SELECT MAX(delivered_at) FROM webhook_deliveries WHERE webhook_id = ?")
+                    .bind(id)
+                    .load_one(conn, &[Ty::Timestamp])?
+                    .and_then(|r| r[0].as_timestamp());
             let last_failure: Option<NaiveDateTime> = Sql::new(
                 "SELECT MAX(a.at) FROM webhook_attempts a JOIN webhook_deliveries d \
                  ON d.id = a.delivery_id WHERE d.webhook_id = ? \

@@ -68,7 +68,12 @@ struct Done {
 
 /// Where the delivery goes after its `attempts`-th attempt of the schedule from `base` failed
 /// at `now`: the next offset (not earlier than now), or `failed` after the last.
-fn after_failure(schedule: &[Duration], base: NaiveDateTime, attempts: i64, now: NaiveDateTime) -> Next {
+fn after_failure(
+    schedule: &[Duration],
+    base: NaiveDateTime,
+    attempts: i64,
+    now: NaiveDateTime,
+) -> Next {
     match schedule.get((attempts - 1).max(0) as usize) {
         Some(offset) => {
             let at = base + chrono::Duration::from_std(*offset).unwrap_or(chrono::Duration::MAX);
@@ -292,7 +297,10 @@ async fn claim(
             .into_iter()
             .map(|r| {
                 let text = |i: usize| r[i].as_str().unwrap_or("").to_string();
-                let (active, verified) = (r[9].as_bool().unwrap_or(false), r[10].as_bool().unwrap_or(false));
+                let (active, verified) = (
+                    r[9].as_bool().unwrap_or(false),
+                    r[10].as_bool().unwrap_or(false),
+                );
                 let receiver = webhook_json(
                     r[4].as_i64().unwrap_or_default(),
                     &text(5),

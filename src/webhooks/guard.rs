@@ -70,7 +70,9 @@ pub fn parse_callback(s: &str) -> Result<Url, String> {
         return Err("This field may not be blank.".into());
     }
     if s.len() > MAX_URL {
-        return Err(format!("Ensure this field has no more than {MAX_URL} characters."));
+        return Err(format!(
+            "Ensure this field has no more than {MAX_URL} characters."
+        ));
     }
     let url = Url::parse(s).map_err(|_| "Enter a valid URL.".to_string())?;
     if !matches!(url.scheme(), "http" | "https") {

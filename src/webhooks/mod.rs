@@ -93,7 +93,10 @@ impl Config {
         }
         let timeout = parse_duration(&s.webhook_timeout)
             .map_err(|e| anyhow::anyhow!("CHARTD_WEBHOOK_TIMEOUT: {e}"))?;
-        anyhow::ensure!(!timeout.is_zero(), "CHARTD_WEBHOOK_TIMEOUT must be positive");
+        anyhow::ensure!(
+            !timeout.is_zero(),
+            "CHARTD_WEBHOOK_TIMEOUT must be positive"
+        );
         let lease = parse_duration(&s.webhook_lease)
             .map_err(|e| anyhow::anyhow!("CHARTD_WEBHOOK_LEASE: {e}"))?;
         anyhow::ensure!(
@@ -147,9 +150,13 @@ impl Default for WebhookMetrics {
         WebhookMetrics {
             attempts: Family::default(),
             duration: Histogram::new(buckets()),
-            latency: Histogram::new(
-                buckets().chain([60.0, 3600.0, 3.0 * 3600.0, 7.0 * 3600.0, 86400.0]),
-            ),
+            latency: Histogram::new(buckets().chain([
+                60.0,
+                3600.0,
+                3.0 * 3600.0,
+                7.0 * 3600.0,
+                86400.0,
+            ])),
         }
     }
 }

@@ -92,7 +92,12 @@ pub fn snapshot(
         // Not the writer's to see (a change made through another object): nobody is told
         // about an object its writer could not read.
         Err(ApiError::NotFound) => {
-            tracing::warn!(event, resource = view.res.path, id, "webhook event without a visible object");
+            tracing::warn!(
+                event,
+                resource = view.res.path,
+                id,
+                "webhook event without a visible object"
+            );
             return Ok(None);
         }
         Err(e) => return Err(e),

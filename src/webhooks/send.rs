@@ -146,10 +146,7 @@ pub async fn deliver(client: &reqwest::Client, config: &Config, d: Delivery<'_>)
                 .header("Content-Type", "application/json")
                 .header("X-drchrono-event", d.event)
                 .header("X-drchrono-delivery", d.delivery.to_string())
-                .header(
-                    "X-drchrono-signature",
-                    drchrono_signature(d.secret, d.body),
-                )
+                .header("X-drchrono-signature", drchrono_signature(d.secret, d.body))
                 .header("webhook-id", id.as_str())
                 .header("webhook-timestamp", d.timestamp.to_string())
                 .header(

@@ -182,10 +182,7 @@ impl TestApp {
                 let state = Arc::new(state);
                 // The webhook dispatcher runs beside the server, as in `chartd serve`.
                 let dispatcher = (state.webhooks.config.concurrency > 0).then(|| {
-                    chartd::webhooks::dispatch::Dispatcher::start(
-                        server_db,
-                        state.webhooks.clone(),
-                    )
+                    chartd::webhooks::dispatch::Dispatcher::start(server_db, state.webhooks.clone())
                 });
                 let server = app::server(state, listener, 1).unwrap();
                 tx.send(server.handle()).unwrap();

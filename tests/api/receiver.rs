@@ -82,7 +82,11 @@ pub struct Receiver {
     handle: actix_web::dev::ServerHandle,
 }
 
-async fn handle(req: HttpRequest, body: web::Bytes, shared: web::Data<Arc<Mutex<Shared>>>) -> HttpResponse {
+async fn handle(
+    req: HttpRequest,
+    body: web::Bytes,
+    shared: web::Data<Arc<Mutex<Shared>>>,
+) -> HttpResponse {
     let path = req.path().to_string();
     let name = path
         .strip_prefix("/hook/")
@@ -105,7 +109,10 @@ async fn handle(req: HttpRequest, body: web::Bytes, shared: web::Data<Arc<Mutex<
     let (behavior, nth) = {
         let mut s = shared.lock().unwrap();
         let behavior = s.behaviors.get(&name).cloned().unwrap_or_default();
-        s.received.entry(name.clone()).or_default().push(got.clone());
+        s.received
+            .entry(name.clone())
+            .or_default()
+            .push(got.clone());
         let nth = if got.method == "POST" {
             let n = s.posts.entry(name.clone()).or_default();
             *n += 1;
@@ -178,11 +185,7 @@ impl Receiver {
     }
 
     pub fn set(&self, name: &str, b: Behavior) {
-        self.shared
-            .lock()
-            .unwrap()
-            .behaviors
-            .insert(name.into(), b);
+        self.shared.lock().unwrap().behaviors.insert(name.into(), b);
     }
 
     /// Every request to a hook so far.
@@ -340,7 +343,13 @@ pub async fn deliveries(app: &TestApp, hook: i64) -> Vec<Value> {
 }
 
 /// Waits (up to `secs`) until a delivery has `status`; answers it.
-pub async fn wait_delivery(app: &TestApp, hook: i64, delivery: i64, status: &str, secs: u64) -> Value {
+pub async fn wait_delivery(
+    app: &TestApp,
+    hook: i64,
+    delivery: i64,
+    status: &str,
+    secs: u64,
+) -> Value {
     let until = Instant::now() + Duration::from_secs(secs);
     loop {
         let (_, d) = call(

@@ -43,7 +43,13 @@ async fn failed_attempts_follow_the_schedule_then_fail_until_redelivered() {
     s.webhook_retry_schedule = "1s,2s,3s".into();
     let app = TestApp::with_settings(s).await;
     let rx = Receiver::start();
-    rx.set("a", Behavior { status: 500, ..Behavior::default() });
+    rx.set(
+        "a",
+        Behavior {
+            status: 500,
+            ..Behavior::default()
+        },
+    );
     let hook = verified_hook(&app, &rx, "a", &["PATIENT_CREATE"]).await;
     app.create_patient(json!({})).await;
 
@@ -59,14 +65,29 @@ async fn failed_attempts_follow_the_schedule_then_fail_until_redelivered() {
         assert_eq!(a["status_code"], 500);
         assert_eq!(a["error"], "Answered 500.");
         let late = (ts(&a["at"]) - created).num_seconds() - offset;
-        assert!((0..=1).contains(&late), "attempt at +{offset}s: {a} (created {created})");
+        assert!(
+            (0..=1).contains(&late),
+            "attempt at +{offset}s: {a} (created {created})"
+        );
     }
     assert_eq!(rx.posts("a").len(), 4);
-    let (_, summary) = call(&app, Method::GET, &format!("/api/webhooks/{hook}/summary"), None).await;
+    let (_, summary) = call(
+        &app,
+        Method::GET,
+        &format!("/api/webhooks/{hook}/summary"),
+        None,
+    )
+    .await;
     assert_eq!(summary["failed"], 1);
     assert_eq!(summary["success_rate"], 0.0);
     assert!(summary["last_failure_at"].is_string());
-    let (_, page) = call(&app, Method::GET, &format!("/api/webhooks/{hook}/deliveries?status=failed"), None).await;
+    let (_, page) = call(
+        &app,
+        Method::GET,
+        &format!("/api/webhooks/{hook}/deliveries?status=failed"),
+        None,
+    )
+    .await;
     assert_eq!(page["results"].as_array().unwrap().len(), 1);
 
     // Nothing more happens by itself; redelivered by hand, it goes out again.
@@ -89,15 +110,37 @@ async fn failed_attempts_follow_the_schedule_then_fail_until_redelivered() {
     let posts = rx.posts("a");
     assert_eq!(posts.len(), 5);
     // Every attempt is the same message: one webhook-id, one delivery id.
-    assert!(posts.iter().all(|p| p.header("webhook-id") == posts[0].header("webhook-id")));
-    assert!(posts.iter().all(|p| p.header("x-drchrono-delivery") == id.to_string()));
+    assert!(posts
+        .iter()
+        .all(|p| p.header("webhook-id") == posts[0].header("webhook-id")));
+    assert!(posts
+        .iter()
+        .all(|p| p.header("x-drchrono-delivery") == id.to_string()));
     // A delivered delivery can be redelivered too; an unknown one is a 404.
-    let (status, _) = call(&app, Method::POST, &format!("/api/webhooks/{hook}/deliveries/{id}/redeliver"), None).await;
+    let (status, _) = call(
+        &app,
+        Method::POST,
+        &format!("/api/webhooks/{hook}/deliveries/{id}/redeliver"),
+        None,
+    )
+    .await;
     assert_eq!(status, StatusCode::ACCEPTED);
     assert_eq!(rx.wait_posts("a", 6, 10).await.len(), 6);
-    let (status, _) = call(&app, Method::POST, &format!("/api/webhooks/{hook}/deliveries/999999/redeliver"), None).await;
+    let (status, _) = call(
+        &app,
+        Method::POST,
+        &format!("/api/webhooks/{hook}/deliveries/999999/redeliver"),
+        None,
+    )
+    .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
-    let (_, summary) = call(&app, Method::GET, &format!("/api/webhooks/{hook}/summary"), None).await;
+    let (_, summary) = call(
+        &app,
+        Method::GET,
+        &format!("/api/webhooks/{hook}/summary"),
+        None,
+    )
+    .await;
     assert_eq!(summary["delivered"], 1);
     assert_eq!(summary["success_rate"], 100.0);
 }
@@ -107,7 +150,13 @@ async fn the_default_schedule_is_one_three_and_seven_hours_after_the_event() {
     // The real schedule (1h,3h,7h), on a clock the test moves.
     let app = TestApp::with_settings(settings()).await;
     let rx = Receiver::start();
-    rx.set("a", Behavior { status: 503, ..Behavior::default() });
+    rx.set(
+        "a",
+        Behavior {
+            status: 503,
+            ..Behavior::default()
+        },
+    );
     let hook = verified_hook(&app, &rx, "a", &["PATIENT_CREATE"]).await;
     app.create_patient(json!({})).await;
 
@@ -127,8 +176,8 @@ async fn the_default_schedule_is_one_three_and_seven_hours_after_the_event() {
         chartd::webhooks::wake();
         let d = with_attempts(&app, hook, n, 10).await;
         let attempts = d["attempts"].as_array().unwrap();
-        assert_eq!(attempts.len(), n as usize);
-        let when = ts(&attempts[n as usize - 1]["at"]) - created;
+        assert_eq!(attempts.len(), n);
+        let when = ts(&attempts[n - 1]["at"]) - created;
         assert!(
             (when - hour * at as i32).num_seconds().abs() <= 5,
             "attempt {n} at {when}, expected {at}h"
@@ -147,17 +196,32 @@ async fn the_default_schedule_is_one_three_and_seven_hours_after_the_event() {
 async fn a_redirect_is_a_failed_attempt_and_is_not_followed() {
     let app = TestApp::with_settings(settings()).await;
     let rx = Receiver::start();
-    rx.set("a", Behavior { status: 302, ..Behavior::default() });
+    rx.set(
+        "a",
+        Behavior {
+            status: 302,
+            ..Behavior::default()
+        },
+    );
     let hook = verified_hook(&app, &rx, "a", &["PATIENT_CREATE"]).await;
     app.create_patient(json!({})).await;
     let d = with_attempts(&app, hook, 1, 10).await;
     let a = &d["attempts"][0];
     assert_eq!(a["status_code"], 302);
-    assert!(a["error"].as_str().unwrap().contains("redirects are not followed"), "{a}");
+    assert!(
+        a["error"]
+            .as_str()
+            .unwrap()
+            .contains("redirects are not followed"),
+        "{a}"
+    );
     assert_eq!(d["status"], "pending", "retried later");
     assert!(d["next_attempt_at"].is_string());
     tokio::time::sleep(Duration::from_millis(300)).await;
-    assert!(rx.all("a-redirected").is_empty(), "the Location was not followed");
+    assert!(
+        rx.all("a-redirected").is_empty(),
+        "the Location was not followed"
+    );
 }
 
 #[tokio::test]
@@ -166,12 +230,21 @@ async fn a_receiver_slower_than_the_timeout_is_a_failed_attempt() {
     s.webhook_timeout = "500ms".into();
     let app = TestApp::with_settings(s).await;
     let rx = Receiver::start();
-    rx.set("a", Behavior { delay: Duration::from_secs(3), ..Behavior::default() });
+    rx.set(
+        "a",
+        Behavior {
+            delay: Duration::from_secs(3),
+            ..Behavior::default()
+        },
+    );
     let hook = verified_hook(&app, &rx, "a", &["PATIENT_CREATE"]).await;
     let started = Instant::now();
     app.create_patient(json!({})).await;
     let d = with_attempts(&app, hook, 1, 10).await;
-    assert!(started.elapsed() < Duration::from_secs(3), "did not wait for the receiver");
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "did not wait for the receiver"
+    );
     let a = &d["attempts"][0];
     assert_eq!(a["status_code"], Value::Null);
     assert!(a["error"].as_str().unwrap().contains("Timed out"), "{a}");
@@ -183,7 +256,11 @@ async fn a_receiver_slower_than_the_timeout_is_a_failed_attempt() {
     drop(dead);
     app.sql(
         "UPDATE webhooks SET callback_url = ?, callback_host = ? WHERE id = ?",
-        vec![format!("http://127.0.0.1:{port}/x").into(), format!("127.0.0.1:{port}").into(), hook.into()],
+        vec![
+            format!("http://127.0.0.1:{port}/x").into(),
+            format!("127.0.0.1:{port}").into(),
+            hook.into(),
+        ],
     );
     let id = d["id"].as_i64().unwrap();
     app.sql(
@@ -235,11 +312,20 @@ async fn the_answer_is_not_read_past_a_small_limit() {
     .await;
     let id = hook["id"].as_i64().unwrap();
     let started = Instant::now();
-    let (_, v) = call(&app, Method::POST, &format!("/api/webhooks/{id}/verify"), None).await;
+    let (_, v) = call(
+        &app,
+        Method::POST,
+        &format!("/api/webhooks/{id}/verify"),
+        None,
+    )
+    .await;
     assert_eq!(v["verified"], false);
     assert!(v["error"].as_str().unwrap().contains("larger than"), "{v}");
     assert!(started.elapsed() < Duration::from_secs(2));
-    app.sql("UPDATE webhooks SET verified = ? WHERE id = ?", vec![true.into(), id.into()]);
+    app.sql(
+        "UPDATE webhooks SET verified = ? WHERE id = ?",
+        vec![true.into(), id.into()],
+    );
     app.create_patient(json!({})).await;
     let d = with_attempts(&app, id, 1, 10).await;
     assert_eq!(d["attempts"][0]["status_code"], 200);
@@ -252,7 +338,13 @@ async fn two_dispatchers_share_the_outbox_and_never_send_an_attempt_twice() {
     s.webhook_per_receiver = 4;
     let app = TestApp::with_settings(s.clone()).await;
     let rx = Receiver::start();
-    rx.set("a", Behavior { delay: Duration::from_millis(20), ..Behavior::default() });
+    rx.set(
+        "a",
+        Behavior {
+            delay: Duration::from_millis(20),
+            ..Behavior::default()
+        },
+    );
     let hook = verified_hook(&app, &rx, "a", &["PATIENT_CREATE"]).await;
     // A second dispatcher on the same database, with its own counters.
     let config = chartd::webhooks::Config::from_settings(&s).unwrap();
@@ -275,12 +367,16 @@ async fn two_dispatchers_share_the_outbox_and_never_send_an_attempt_twice() {
     assert_eq!(posts, n, "each delivery sent exactly once");
     let mut per_delivery: HashMap<String, usize> = HashMap::new();
     for p in rx.posts("a") {
-        *per_delivery.entry(p.header("x-drchrono-delivery").to_string()).or_default() += 1;
+        *per_delivery
+            .entry(p.header("x-drchrono-delivery").to_string())
+            .or_default() += 1;
     }
     assert_eq!(per_delivery.len(), n);
     assert!(per_delivery.values().all(|c| *c == 1));
     let log = deliveries(&app, hook).await;
-    assert!(log.iter().all(|d| d["status"] == "delivered" && d["attempts"].as_array().unwrap().len() == 1));
+    assert!(log
+        .iter()
+        .all(|d| d["status"] == "delivered" && d["attempts"].as_array().unwrap().len() == 1));
     // Both took part.
     let mut text = String::new();
     prometheus_client::encoding::text::encode(&mut text, &{
@@ -294,10 +390,18 @@ async fn two_dispatchers_share_the_outbox_and_never_send_an_attempt_twice() {
         .filter(|l| l.starts_with("chartd_webhook_attempts_total{"))
         .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
         .sum();
-    assert!(theirs > 0.0 && theirs < n as f64, "the second dispatcher sent {theirs} of {n}");
+    assert!(
+        theirs > 0.0 && theirs < n as f64,
+        "the second dispatcher sent {theirs} of {n}"
+    );
     let (_, metrics) = app.send(Method::GET, "/metrics", None, None).await;
     let metrics = metrics.as_str().unwrap().to_string();
-    assert!(metrics.contains("chartd_webhook_attempts_total{event=\"PATIENT_CREATE\",outcome=\"delivered\"}"), "{metrics}");
+    assert!(
+        metrics.contains(
+            "chartd_webhook_attempts_total{event=\"PATIENT_CREATE\",outcome=\"delivered\"}"
+        ),
+        "{metrics}"
+    );
     assert!(metrics.contains("chartd_webhook_attempt_duration_seconds_bucket"));
     assert!(metrics.contains("chartd_webhook_delivery_latency_seconds_count"));
     dispatcher.stop().await;
@@ -320,16 +424,25 @@ fn serve(app: &TestApp, extra: &[(&str, &str)]) -> Serve {
         .unwrap()
         .port();
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_chartd"));
-    cmd.args(["serve", "--bind", &format!("127.0.0.1:{port}"), "--workers", "1"])
-        .env("CHARTD_DATABASE_URL", &app.settings.database_url)
-        .env("CHARTD_SECRET_KEY", app.settings.secret_key.as_deref().unwrap())
-        .env("CHARTD_WEBHOOK_ALLOW_PRIVATE", "true")
-        .env("CHARTD_WEBHOOK_TIMEOUT", "3s")
-        .env("CHARTD_WEBHOOK_LEASE", "8s")
-        .env("CHARTD_WEBHOOK_POLL", "100ms")
-        .env("CHARTD_LOG", "error")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null());
+    cmd.args([
+        "serve",
+        "--bind",
+        &format!("127.0.0.1:{port}"),
+        "--workers",
+        "1",
+    ])
+    .env("CHARTD_DATABASE_URL", &app.settings.database_url)
+    .env(
+        "CHARTD_SECRET_KEY",
+        app.settings.secret_key.as_deref().unwrap(),
+    )
+    .env("CHARTD_WEBHOOK_ALLOW_PRIVATE", "true")
+    .env("CHARTD_WEBHOOK_TIMEOUT", "3s")
+    .env("CHARTD_WEBHOOK_LEASE", "8s")
+    .env("CHARTD_WEBHOOK_POLL", "100ms")
+    .env("CHARTD_LOG", "error")
+    .stdout(Stdio::null())
+    .stderr(Stdio::null());
     for (k, v) in extra {
         cmd.env(k, v);
     }
@@ -360,7 +473,13 @@ async fn all_delivered(app: &TestApp, hook: i64, n: usize, secs: u64) -> Vec<Val
 async fn two_server_processes_deliver_each_event_once() {
     let app = TestApp::with_settings(queue_only()).await;
     let rx = Receiver::start();
-    rx.set("a", Behavior { delay: Duration::from_millis(10), ..Behavior::default() });
+    rx.set(
+        "a",
+        Behavior {
+            delay: Duration::from_millis(10),
+            ..Behavior::default()
+        },
+    );
     let hook = verified_hook(&app, &rx, "a", &["PATIENT_CREATE"]).await;
     let per = [("CHARTD_WEBHOOK_PER_RECEIVER", "3")];
     let (_one, _two) = (serve(&app, &per), serve(&app, &per));
@@ -373,7 +492,9 @@ async fn two_server_processes_deliver_each_event_once() {
     tokio::time::sleep(Duration::from_millis(300)).await;
     let mut per_delivery: HashMap<String, usize> = HashMap::new();
     for p in rx.posts("a") {
-        *per_delivery.entry(p.header("x-drchrono-delivery").to_string()).or_default() += 1;
+        *per_delivery
+            .entry(p.header("x-drchrono-delivery").to_string())
+            .or_default() += 1;
     }
     assert_eq!(per_delivery.len(), n);
     assert!(per_delivery.values().all(|c| *c == 1), "{per_delivery:?}");
@@ -417,7 +538,10 @@ async fn killing_the_server_loses_no_delivery_pending_or_in_flight() {
     first.0.wait().unwrap();
     let log = deliveries(&app, hook).await;
     let pending = log.iter().filter(|d| d["status"] == "pending").count();
-    assert!(pending >= n / 2, "most were still pending at the kill ({pending})");
+    assert!(
+        pending >= n / 2,
+        "most were still pending at the kill ({pending})"
+    );
 
     // Restarted, it delivers every one (those in flight once their lease ran out).
     let _second = serve(&app, &[]);
@@ -430,6 +554,69 @@ async fn killing_the_server_loses_no_delivery_pending_or_in_flight() {
         .map(|p| p.header("x-drchrono-delivery").to_string())
         .collect();
     for id in expected {
-        assert!(received.contains(&id.to_string()), "delivery {id} never arrived");
+        assert!(
+            received.contains(&id.to_string()),
+            "delivery {id} never arrived"
+        );
     }
+}
+
+#[tokio::test]
+async fn a_worker_process_delivers_without_the_api_and_stops_cleanly() {
+    let app = TestApp::with_settings(queue_only()).await;
+    let rx = Receiver::start();
+    let hook = verified_hook(&app, &rx, "a", &["PATIENT_CREATE"]).await;
+    let metrics_port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut worker = Serve(
+        Command::new(env!("CARGO_BIN_EXE_chartd"))
+            .args([
+                "worker",
+                "--metrics-bind",
+                &format!("127.0.0.1:{metrics_port}"),
+            ])
+            .env("CHARTD_DATABASE_URL", &app.settings.database_url)
+            .env("CHARTD_WEBHOOK_ALLOW_PRIVATE", "true")
+            .env("CHARTD_WEBHOOK_POLL", "100ms")
+            .env("CHARTD_LOG", "error")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    app.create_patient(json!({})).await;
+    let log = all_delivered(&app, hook, 1, 20).await;
+    assert_eq!(log[0]["status"], "delivered", "{log:?}");
+    let metrics = app
+        .client
+        .get(format!("http://127.0.0.1:{metrics_port}/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains(
+            "chartd_webhook_attempts_total{event=\"PATIENT_CREATE\",outcome=\"delivered\"} 1"
+        ),
+        "{metrics}"
+    );
+    let status = Command::new("kill")
+        .args(["-TERM", &worker.0.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let until = Instant::now() + Duration::from_secs(10);
+    let code = loop {
+        if let Some(code) = worker.0.try_wait().unwrap() {
+            break code;
+        }
+        assert!(Instant::now() < until, "the worker stops on SIGTERM");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert!(code.success(), "{code:?}");
 }

@@ -41,7 +41,12 @@ async fn webhooks_are_managed_by_their_app_with_http_basic() {
 
     // No credentials, a bearer token, a wrong secret: 401 asking for Basic.
     for res in [
-        app.client.post(app.url("/api/webhooks")).json(&body).send().await.unwrap(),
+        app.client
+            .post(app.url("/api/webhooks"))
+            .json(&body)
+            .send()
+            .await
+            .unwrap(),
         app.client
             .post(app.url("/api/webhooks"))
             .bearer_auth(&app.token)
@@ -109,7 +114,13 @@ async fn webhooks_are_managed_by_their_app_with_http_basic() {
     assert_eq!(got["verified"], false, "verified is read-only");
 
     // PUT is not a verb here; another app sees none of it.
-    let (status, _) = call(&app, Method::PUT, &format!("/api/webhooks/{id}"), Some(body.clone())).await;
+    let (status, _) = call(
+        &app,
+        Method::PUT,
+        &format!("/api/webhooks/{id}"),
+        Some(body.clone()),
+    )
+    .await;
     assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED);
     let (other_id, other_secret) = other_app(&app, &[]);
     let other = (other_id.as_str(), other_secret.as_str());
@@ -160,20 +171,62 @@ async fn bad_bodies_get_400_naming_the_field() {
     let rx = Receiver::start();
     let url = rx.url("a");
     for (body, field) in [
-        (json!({"secret_token": SECRET, "events": ["PATIENT_CREATE"]}), "callback_url"),
-        (json!({"callback_url": "ftp://example.com/x", "secret_token": SECRET, "events": ["PATIENT_CREATE"]}), "callback_url"),
-        (json!({"callback_url": "not a url", "secret_token": SECRET, "events": ["PATIENT_CREATE"]}), "callback_url"),
-        (json!({"callback_url": "https://u:p@example.com/", "secret_token": SECRET, "events": ["PATIENT_CREATE"]}), "callback_url"),
-        (json!({"callback_url": url, "events": ["PATIENT_CREATE"]}), "secret_token"),
-        (json!({"callback_url": url, "secret_token": "short-secret", "events": ["PATIENT_CREATE"]}), "secret_token"),
-        (json!({"callback_url": url, "secret_token": "a".repeat(40), "events": ["PATIENT_CREATE"]}), "secret_token"),
-        (json!({"callback_url": url, "secret_token": "abcd".repeat(10), "events": ["PATIENT_CREATE"]}), "secret_token"),
-        (json!({"callback_url": url, "secret_token": SECRET}), "events"),
-        (json!({"callback_url": url, "secret_token": SECRET, "events": []}), "events"),
-        (json!({"callback_url": url, "secret_token": SECRET, "events": ["PATIENT_EXPLODE"]}), "events"),
-        (json!({"callback_url": url, "secret_token": SECRET, "events": ["PING"]}), "events"),
-        (json!({"callback_url": url, "secret_token": SECRET, "events": "PATIENT_CREATE"}), "events"),
-        (json!({"callback_url": url, "secret_token": SECRET, "events": ["PATIENT_CREATE"], "active": "maybe"}), "active"),
+        (
+            json!({"secret_token": SECRET, "events": ["PATIENT_CREATE"]}),
+            "callback_url",
+        ),
+        (
+            json!({"callback_url": "ftp://example.com/x", "secret_token": SECRET, "events": ["PATIENT_CREATE"]}),
+            "callback_url",
+        ),
+        (
+            json!({"callback_url": "not a url", "secret_token": SECRET, "events": ["PATIENT_CREATE"]}),
+            "callback_url",
+        ),
+        (
+            json!({"callback_url": "https://u:p@example.com/", "secret_token": SECRET, "events": ["PATIENT_CREATE"]}),
+            "callback_url",
+        ),
+        (
+            json!({"callback_url": url, "events": ["PATIENT_CREATE"]}),
+            "secret_token",
+        ),
+        (
+            json!({"callback_url": url, "secret_token": "short-secret", "events": ["PATIENT_CREATE"]}),
+            "secret_token",
+        ),
+        (
+            json!({"callback_url": url, "secret_token": "a".repeat(40), "events": ["PATIENT_CREATE"]}),
+            "secret_token",
+        ),
+        (
+            json!({"callback_url": url, "secret_token": "abcd".repeat(10), "events": ["PATIENT_CREATE"]}),
+            "secret_token",
+        ),
+        (
+            json!({"callback_url": url, "secret_token": SECRET}),
+            "events",
+        ),
+        (
+            json!({"callback_url": url, "secret_token": SECRET, "events": []}),
+            "events",
+        ),
+        (
+            json!({"callback_url": url, "secret_token": SECRET, "events": ["PATIENT_EXPLODE"]}),
+            "events",
+        ),
+        (
+            json!({"callback_url": url, "secret_token": SECRET, "events": ["PING"]}),
+            "events",
+        ),
+        (
+            json!({"callback_url": url, "secret_token": SECRET, "events": "PATIENT_CREATE"}),
+            "events",
+        ),
+        (
+            json!({"callback_url": url, "secret_token": SECRET, "events": ["PATIENT_CREATE"], "active": "maybe"}),
+            "active",
+        ),
     ] {
         let (status, err) = call(&app, Method::POST, "/api/webhooks", Some(body.clone())).await;
         if field == "events" && body["events"] == "PATIENT_CREATE" {
@@ -194,7 +247,10 @@ async fn bad_bodies_get_400_naming_the_field() {
     )
     .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
-    assert!(err["secret_token"].is_array() && err["events"].is_array(), "{err}");
+    assert!(
+        err["secret_token"].is_array() && err["events"].is_array(),
+        "{err}"
+    );
     // Filters of the delivery log are checked.
     for (q, field) in [("status=lost", "status"), ("event=NOPE", "event")] {
         let (status, err) = call(
@@ -226,7 +282,9 @@ async fn private_addresses_are_refused_unless_allowed() {
             &app,
             Method::POST,
             "/api/webhooks",
-            Some(json!({"callback_url": url, "secret_token": SECRET, "events": ["PATIENT_CREATE"]})),
+            Some(
+                json!({"callback_url": url, "secret_token": SECRET, "events": ["PATIENT_CREATE"]}),
+            ),
         )
         .await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{url}: {err}");
@@ -257,13 +315,7 @@ async fn private_addresses_are_refused_unless_allowed() {
                 true.into(),
             ],
         );
-        hooks.push((
-            name,
-            app.count(
-                "SELECT MAX(id) FROM webhooks",
-                vec![],
-            ),
-        ));
+        hooks.push((name, app.count("SELECT MAX(id) FROM webhooks", vec![])));
     }
     app.create_patient(json!({})).await;
     for (name, hook) in hooks {
@@ -277,11 +329,20 @@ async fn private_addresses_are_refused_unless_allowed() {
         let attempt = &list[0]["attempts"][0];
         assert_eq!(attempt["status_code"], Value::Null, "{attempt}");
         assert!(
-            attempt["error"].as_str().unwrap().contains("loopback, private"),
+            attempt["error"]
+                .as_str()
+                .unwrap()
+                .contains("loopback, private"),
             "{attempt}"
         );
         // And the handshake refuses it too.
-        let (_, v) = call(&app, Method::POST, &format!("/api/webhooks/{hook}/verify"), None).await;
+        let (_, v) = call(
+            &app,
+            Method::POST,
+            &format!("/api/webhooks/{hook}/verify"),
+            None,
+        )
+        .await;
         assert_eq!(v["verified"], false, "{v}");
         assert!(rx.all(name).is_empty(), "{name} was never called");
     }
@@ -295,15 +356,23 @@ async fn the_handshake_verifies_and_a_new_url_needs_it_again() {
         &app,
         Method::POST,
         "/api/webhooks",
-        Some(json!({"callback_url": format!("{}?source=chartd", rx.url("a")), "secret_token": SECRET,
-                    "events": ["PATIENT_CREATE"]})),
+        Some(
+            json!({"callback_url": format!("{}?source=chartd", rx.url("a")), "secret_token": SECRET,
+                    "events": ["PATIENT_CREATE"]}),
+        ),
     )
     .await;
     let id = hook["id"].as_i64().unwrap();
     let verify = format!("/api/webhooks/{id}/verify");
 
     // A wrong answer: not verified.
-    rx.set("a", Behavior { secret: None, ..Behavior::default() });
+    rx.set(
+        "a",
+        Behavior {
+            secret: None,
+            ..Behavior::default()
+        },
+    );
     let (status, v) = call(&app, Method::POST, &verify, None).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(v["verified"], false);
@@ -313,28 +382,57 @@ async fn the_handshake_verifies_and_a_new_url_needs_it_again() {
     // The right answer: verified. The call was GET callback_url&msg=..., the URL's own query kept.
     rx.set("a", Behavior::default());
     let (_, v) = call(&app, Method::POST, &verify, None).await;
-    assert_eq!(v, json!({"verified": true, "status_code": 200, "error": null}));
+    assert_eq!(
+        v,
+        json!({"verified": true, "status_code": 200, "error": null})
+    );
     let calls = rx.all("a");
     let last = calls.last().unwrap();
     assert_eq!(last.method, "GET");
-    assert!(last.query.starts_with("source=chartd&msg="), "{}", last.query);
+    assert!(
+        last.query.starts_with("source=chartd&msg="),
+        "{}",
+        last.query
+    );
     let (_, got) = call(&app, Method::GET, &format!("/api/webhooks/{id}"), None).await;
     assert_eq!(got["verified"], true);
 
     // Changing other keys keeps it verified; a new callback_url does not.
-    call(&app, Method::PATCH, &format!("/api/webhooks/{id}"), Some(json!({"events": ["PATIENT_MODIFY"]}))).await;
+    call(
+        &app,
+        Method::PATCH,
+        &format!("/api/webhooks/{id}"),
+        Some(json!({"events": ["PATIENT_MODIFY"]})),
+    )
+    .await;
     let (_, got) = call(&app, Method::GET, &format!("/api/webhooks/{id}"), None).await;
     assert_eq!(got["verified"], true);
-    call(&app, Method::PATCH, &format!("/api/webhooks/{id}"), Some(json!({"callback_url": rx.url("b")}))).await;
+    call(
+        &app,
+        Method::PATCH,
+        &format!("/api/webhooks/{id}"),
+        Some(json!({"callback_url": rx.url("b")})),
+    )
+    .await;
     let (_, got) = call(&app, Method::GET, &format!("/api/webhooks/{id}"), None).await;
     assert_eq!(got["verified"], false);
     assert_eq!(got["callback_url"], rx.url("b"));
 
     // Unverified, it receives nothing but the handshake: no deliveries, no ping.
-    let (status, err) = call(&app, Method::POST, &format!("/api/webhooks/{id}/ping"), None).await;
+    let (status, err) = call(
+        &app,
+        Method::POST,
+        &format!("/api/webhooks/{id}/ping"),
+        None,
+    )
+    .await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{err}");
     let p = app.create_patient(json!({})).await;
-    app.patch(&format!("/api/patients/{}", p["id"]), json!({"first_name": "X"})).await;
+    app.patch(
+        &format!("/api/patients/{}", p["id"]),
+        json!({"first_name": "X"}),
+    )
+    .await;
     tokio::time::sleep(std::time::Duration::from_millis(500)).await;
     assert!(rx.all("b").is_empty());
     assert!(deliveries(&app, id).await.is_empty());
@@ -342,7 +440,11 @@ async fn the_handshake_verifies_and_a_new_url_needs_it_again() {
     // Verified again at the new URL, it receives the next change.
     let (_, v) = call(&app, Method::POST, &verify, None).await;
     assert_eq!(v["verified"], true);
-    app.patch(&format!("/api/patients/{}", p["id"]), json!({"first_name": "Y"})).await;
+    app.patch(
+        &format!("/api/patients/{}", p["id"]),
+        json!({"first_name": "Y"}),
+    )
+    .await;
     let posts = rx.wait_posts("b", 1, 10).await;
     assert_eq!(posts.len(), 1);
     assert_eq!(posts[0].event(), "PATIENT_MODIFY");
@@ -361,7 +463,13 @@ async fn a_ping_is_delivered_signed_both_ways() {
     let rx = Receiver::start();
     let id = verified_hook(&app, &rx, "a", &["PATIENT_CREATE"]).await;
 
-    let (status, d) = call(&app, Method::POST, &format!("/api/webhooks/{id}/ping"), None).await;
+    let (status, d) = call(
+        &app,
+        Method::POST,
+        &format!("/api/webhooks/{id}/ping"),
+        None,
+    )
+    .await;
     assert_eq!(status, StatusCode::ACCEPTED, "{d}");
     assert_eq!(d["event"], "PING");
     let delivery = d["id"].as_i64().unwrap();
@@ -389,14 +497,19 @@ async fn a_ping_is_delivered_signed_both_ways() {
     let signed = [msg_id.as_bytes(), b".", ts.as_bytes(), b".", &p.body].concat();
     let expected = format!("v1,{}", b64_hmac(&key, &signed));
     assert!(
-        p.header("webhook-signature").split(' ').any(|s| s == expected),
+        p.header("webhook-signature")
+            .split(' ')
+            .any(|s| s == expected),
         "{} vs {expected}",
         p.header("webhook-signature")
     );
     // A body tampered with fails both.
     let mut tampered = p.body.clone();
     tampered.push(b' ');
-    assert_ne!(p.header("x-drchrono-signature"), hex_hmac(SECRET, &tampered));
+    assert_ne!(
+        p.header("x-drchrono-signature"),
+        hex_hmac(SECRET, &tampered)
+    );
 
     // The body: the webhook (no secret) and an empty object.
     let body = p.json();
@@ -434,7 +547,10 @@ async fn expect(
         posts.len(),
         *seen + want.len(),
         "expected {want:?}, got {:?}",
-        posts[*seen..].iter().map(|p| p.event().to_string()).collect::<Vec<_>>()
+        posts[*seen..]
+            .iter()
+            .map(|p| p.event().to_string())
+            .collect::<Vec<_>>()
     );
     let mut new: Vec<_> = posts[*seen..].to_vec();
     *seen = posts.len();
@@ -445,9 +561,9 @@ async fn expect(
         .enumerate()
         .map(|(i, p)| {
             let object = p.json()["object"].clone();
-            let later = new[i + 1..]
-                .iter()
-                .any(|q| q.json()["object"]["id"] == object["id"] && q.event()[..4] == p.event()[..4]);
+            let later = new[i + 1..].iter().any(|q| {
+                q.json()["object"]["id"] == object["id"] && q.event()[..4] == p.event()[..4]
+            });
             (p.event().to_string(), object, !later)
         })
         .collect();
@@ -458,9 +574,7 @@ async fn expect(
             .position(|(e, _, _)| e == event)
             .unwrap_or_else(|| panic!("no {event} among {got:?}"));
         let (_, object, latest) = got.remove(i);
-        let (status, now) = app
-            .get(&format!("/api/{path}/{}", object["id"]))
-            .await;
+        let (status, now) = app.get(&format!("/api/{path}/{}", object["id"])).await;
         assert_eq!(status, StatusCode::OK);
         if latest {
             assert_eq!(object, now, "{event}: the object is what GET answers");
@@ -484,17 +598,43 @@ async fn every_event_is_raised_by_every_path_that_makes_its_change() {
     let pid = p["id"].as_i64().unwrap();
     expect(&app, &rx, &mut seen, &[("PATIENT_CREATE", "patients")]).await;
     let (status, _) = app
-        .post("/api/patients", json!([app.patient_body(json!({"first_name": "B1"})), app.patient_body(json!({"first_name": "B2"}))]))
+        .post(
+            "/api/patients",
+            json!([
+                app.patient_body(json!({"first_name": "B1"})),
+                app.patient_body(json!({"first_name": "B2"}))
+            ]),
+        )
         .await;
     assert_eq!(status, StatusCode::CREATED);
-    let bulk = expect(&app, &rx, &mut seen, &[("PATIENT_CREATE", "patients"), ("PATIENT_CREATE", "patients")]).await;
-    let mut names: Vec<&str> = bulk.iter().map(|o| o["first_name"].as_str().unwrap()).collect();
+    let bulk = expect(
+        &app,
+        &rx,
+        &mut seen,
+        &[
+            ("PATIENT_CREATE", "patients"),
+            ("PATIENT_CREATE", "patients"),
+        ],
+    )
+    .await;
+    let mut names: Vec<&str> = bulk
+        .iter()
+        .map(|o| o["first_name"].as_str().unwrap())
+        .collect();
     names.sort();
     assert_eq!(names, ["B1", "B2"]);
-    app.put(&format!("/api/patients/{pid}"), app.patient_body(json!({"first_name": "Anna"}))).await;
+    app.put(
+        &format!("/api/patients/{pid}"),
+        app.patient_body(json!({"first_name": "Anna"})),
+    )
+    .await;
     let o = expect(&app, &rx, &mut seen, &[("PATIENT_MODIFY", "patients")]).await;
     assert_eq!(o[0]["first_name"], "Anna");
-    app.patch(&format!("/api/patients/{pid}"), json!({"last_name": "Smith"})).await;
+    app.patch(
+        &format!("/api/patients/{pid}"),
+        json!({"last_name": "Smith"}),
+    )
+    .await;
     let o = expect(&app, &rx, &mut seen, &[("PATIENT_MODIFY", "patients")]).await;
     assert_eq!(o[0]["last_name"], "Smith");
     let gone = app.create_patient(json!({})).await["id"].as_i64().unwrap();
@@ -510,48 +650,116 @@ async fn every_event_is_raised_by_every_path_that_makes_its_change() {
     assert_eq!(status, StatusCode::CREATED, "{s}");
     let o = expect(&app, &rx, &mut seen, &[("PATIENT_CREATE", "patients")]).await;
     assert!(o[0].get("patient_status").is_some(), "the full patient");
-    app.patch(&format!("/api/patients_summary/{}", s["id"]), json!({"last_name": "Summary"})).await;
+    app.patch(
+        &format!("/api/patients_summary/{}", s["id"]),
+        json!({"last_name": "Summary"}),
+    )
+    .await;
     expect(&app, &rx, &mut seen, &[("PATIENT_MODIFY", "patients")]).await;
 
     // Appointments: POST, PATCH, DELETE.
     let office = app.office(1);
     let (status, a) = app
-        .post("/api/appointments", json!({"doctor": app.a.doctor, "patient": pid, "office": office,
-            "exam_room": 1, "scheduled_time": "2026-07-01T10:00:00", "duration": 30}))
+        .post(
+            "/api/appointments",
+            json!({"doctor": app.a.doctor, "patient": pid, "office": office,
+            "exam_room": 1, "scheduled_time": "2026-07-01T10:00:00", "duration": 30}),
+        )
         .await;
     assert_eq!(status, StatusCode::CREATED, "{a}");
     let appt = a["id"].as_i64().unwrap();
     // The patient's offices changed too.
-    let o = expect(&app, &rx, &mut seen, &[("APPOINTMENT_CREATE", "appointments"), ("PATIENT_MODIFY", "patients")]).await;
+    let o = expect(
+        &app,
+        &rx,
+        &mut seen,
+        &[
+            ("APPOINTMENT_CREATE", "appointments"),
+            ("PATIENT_MODIFY", "patients"),
+        ],
+    )
+    .await;
     assert_eq!(o[1]["offices"], json!([office]));
-    app.patch(&format!("/api/appointments/{appt}"), json!({"notes": "Bring records"})).await;
-    expect(&app, &rx, &mut seen, &[("APPOINTMENT_MODIFY", "appointments")]).await;
+    app.patch(
+        &format!("/api/appointments/{appt}"),
+        json!({"notes": "Bring records"}),
+    )
+    .await;
+    expect(
+        &app,
+        &rx,
+        &mut seen,
+        &[("APPOINTMENT_MODIFY", "appointments")],
+    )
+    .await;
 
     // Clinical notes: lock and unlock (the object: GET /api/clinical_notes/{id}).
-    let (status, _) = app.post(&format!("/api/clinical_notes/{appt}/lock"), json!({})).await;
+    let (status, _) = app
+        .post(&format!("/api/clinical_notes/{appt}/lock"), json!({}))
+        .await;
     assert_eq!(status, StatusCode::OK);
-    let o = expect(&app, &rx, &mut seen, &[("CLINICAL_NOTE_LOCK", "clinical_notes")]).await;
+    let o = expect(
+        &app,
+        &rx,
+        &mut seen,
+        &[("CLINICAL_NOTE_LOCK", "clinical_notes")],
+    )
+    .await;
     assert_eq!(o[0]["locked"], true);
-    app.post(&format!("/api/clinical_notes/{appt}/unlock"), json!({})).await;
-    let o = expect(&app, &rx, &mut seen, &[("CLINICAL_NOTE_UNLOCK", "clinical_notes")]).await;
+    app.post(&format!("/api/clinical_notes/{appt}/unlock"), json!({}))
+        .await;
+    let o = expect(
+        &app,
+        &rx,
+        &mut seen,
+        &[("CLINICAL_NOTE_UNLOCK", "clinical_notes")],
+    )
+    .await;
     assert_eq!(o[0]["locked"], false);
     let (_, a2) = app
-        .post("/api/appointments", json!({"doctor": app.a.doctor, "patient": pid, "office": office,
-            "exam_room": 1, "scheduled_time": "2026-07-01T11:00:00", "duration": 30}))
+        .post(
+            "/api/appointments",
+            json!({"doctor": app.a.doctor, "patient": pid, "office": office,
+            "exam_room": 1, "scheduled_time": "2026-07-01T11:00:00", "duration": 30}),
+        )
         .await;
-    expect(&app, &rx, &mut seen, &[("APPOINTMENT_CREATE", "appointments")]).await;
+    expect(
+        &app,
+        &rx,
+        &mut seen,
+        &[("APPOINTMENT_CREATE", "appointments")],
+    )
+    .await;
     app.delete(&format!("/api/appointments/{}", a2["id"])).await;
-    let o = expect(&app, &rx, &mut seen, &[("APPOINTMENT_MODIFY", "appointments")]).await;
+    let o = expect(
+        &app,
+        &rx,
+        &mut seen,
+        &[("APPOINTMENT_MODIFY", "appointments")],
+    )
+    .await;
     assert_eq!(o[0]["archived"], true);
 
     // Problems, allergies, medications: POST, PUT, PATCH; append_to_pharmacy_note.
     for (path, create, modify, body) in [
-        ("problems", "PATIENT_PROBLEM_CREATE", "PATIENT_PROBLEM_MODIFY",
-         json!({"doctor": app.a.doctor, "patient": pid, "name": "Asthma", "icd_code": "J45.909"})),
-        ("allergies", "PATIENT_ALLERGY_CREATE", "PATIENT_ALLERGY_MODIFY",
-         json!({"doctor": app.a.doctor, "patient": pid, "description": "Cat hair"})),
-        ("medications", "PATIENT_MEDICATION_CREATE", "PATIENT_MEDICATION_MODIFY",
-         json!({"doctor": app.a.doctor, "patient": pid, "name": "Amoxicillin"})),
+        (
+            "problems",
+            "PATIENT_PROBLEM_CREATE",
+            "PATIENT_PROBLEM_MODIFY",
+            json!({"doctor": app.a.doctor, "patient": pid, "name": "Asthma", "icd_code": "J45.909"}),
+        ),
+        (
+            "allergies",
+            "PATIENT_ALLERGY_CREATE",
+            "PATIENT_ALLERGY_MODIFY",
+            json!({"doctor": app.a.doctor, "patient": pid, "description": "Cat hair"}),
+        ),
+        (
+            "medications",
+            "PATIENT_MEDICATION_CREATE",
+            "PATIENT_MEDICATION_MODIFY",
+            json!({"doctor": app.a.doctor, "patient": pid, "name": "Amoxicillin"}),
+        ),
     ] {
         let (status, o) = app.post(&format!("/api/{path}"), body.clone()).await;
         assert_eq!(status, StatusCode::CREATED, "{o}");
@@ -560,12 +768,17 @@ async fn every_event_is_raised_by_every_path_that_makes_its_change() {
         let (status, _) = app.put(&format!("/api/{path}/{id}"), body.clone()).await;
         assert_eq!(status, StatusCode::NO_CONTENT);
         expect(&app, &rx, &mut seen, &[(modify, path)]).await;
-        let (status, _) = app.patch(&format!("/api/{path}/{id}"), json!({"notes": "x"})).await;
+        let (status, _) = app
+            .patch(&format!("/api/{path}/{id}"), json!({"notes": "x"}))
+            .await;
         assert_eq!(status, StatusCode::NO_CONTENT);
         expect(&app, &rx, &mut seen, &[(modify, path)]).await;
         if path == "medications" {
             let (status, _) = app
-                .patch(&format!("/api/medications/{id}/append_to_pharmacy_note"), json!({"text": "With food."}))
+                .patch(
+                    &format!("/api/medications/{id}/append_to_pharmacy_note"),
+                    json!({"text": "With food."}),
+                )
                 .await;
             assert_eq!(status, StatusCode::OK);
             let o = expect(&app, &rx, &mut seen, &[(modify, path)]).await;
@@ -574,20 +787,35 @@ async fn every_event_is_raised_by_every_path_that_makes_its_change() {
     }
 
     // Tasks: POST, PATCH, a note added (the task's notes change), archived (deleted).
-    let (_, st) = app.post("/api/task_statuses", json!({"name": "Open"})).await;
+    let (_, st) = app
+        .post("/api/task_statuses", json!({"name": "Open"}))
+        .await;
     let (status, t) = app
-        .post("/api/tasks", json!({"title": "Call back", "status": st["id"], "assignee_user": app.a.user}))
+        .post(
+            "/api/tasks",
+            json!({"title": "Call back", "status": st["id"], "assignee_user": app.a.user}),
+        )
         .await;
     assert_eq!(status, StatusCode::CREATED, "{t}");
     let task = t["id"].as_i64().unwrap();
     expect(&app, &rx, &mut seen, &[("TASK_CREATE", "tasks")]).await;
-    app.patch(&format!("/api/tasks/{task}"), json!({"title": "Call back today"})).await;
+    app.patch(
+        &format!("/api/tasks/{task}"),
+        json!({"title": "Call back today"}),
+    )
+    .await;
     expect(&app, &rx, &mut seen, &[("TASK_MODIFY", "tasks")]).await;
-    let (status, _) = app.post("/api/task_notes", json!({"task": task, "text": "Left a message"})).await;
+    let (status, _) = app
+        .post(
+            "/api/task_notes",
+            json!({"task": task, "text": "Left a message"}),
+        )
+        .await;
     assert_eq!(status, StatusCode::CREATED);
     let o = expect(&app, &rx, &mut seen, &[("TASK_MODIFY", "tasks")]).await;
     assert_eq!(o[0]["notes"][0]["text"], "Left a message");
-    app.patch(&format!("/api/tasks/{task}"), json!({"archived": true})).await;
+    app.patch(&format!("/api/tasks/{task}"), json!({"archived": true}))
+        .await;
     let o = expect(&app, &rx, &mut seen, &[("TASK_DELETE", "tasks")]).await;
     assert_eq!(o[0]["archived"], true);
 
@@ -606,7 +834,11 @@ async fn every_event_is_raised_by_every_path_that_makes_its_change() {
         &app,
         &rx,
         &mut seen,
-        &[("PATIENT_CREATE", "patients"), ("APPOINTMENT_CREATE", "appointments"), ("PATIENT_MODIFY", "patients")],
+        &[
+            ("PATIENT_CREATE", "patients"),
+            ("APPOINTMENT_CREATE", "appointments"),
+            ("PATIENT_MODIFY", "patients"),
+        ],
     )
     .await;
     assert_eq!(o[0]["id"], sb["superbill"]["patient"]);
@@ -615,7 +847,12 @@ async fn every_event_is_raised_by_every_path_that_makes_its_change() {
     assert_eq!(o[2]["offices"], json!([office]));
 
     // A write that fails raises nothing; a read raises nothing.
-    let (status, _) = app.post("/api/patients", json!([app.patient_body(json!({})), {"gender": "Nope"}])).await;
+    let (status, _) = app
+        .post(
+            "/api/patients",
+            json!([app.patient_body(json!({})), {"gender": "Nope"}]),
+        )
+        .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     app.get(&format!("/api/patients/{pid}")).await;
     tokio::time::sleep(std::time::Duration::from_millis(500)).await;
@@ -625,7 +862,13 @@ async fn every_event_is_raised_by_every_path_that_makes_its_change() {
     let log = deliveries(&app, hook).await;
     assert_eq!(log.len(), seen);
     assert!(log.iter().all(|d| d["status"] == "delivered"), "{log:?}");
-    let (_, s) = call(&app, Method::GET, &format!("/api/webhooks/{hook}/summary"), None).await;
+    let (_, s) = call(
+        &app,
+        Method::GET,
+        &format!("/api/webhooks/{hook}/summary"),
+        None,
+    )
+    .await;
     assert_eq!(s["total"], seen as i64);
     assert_eq!(s["delivered"], seen as i64);
     assert_eq!(s["failed"], 0);
@@ -633,9 +876,21 @@ async fn every_event_is_raised_by_every_path_that_makes_its_change() {
     assert!(s["last_success_at"].is_string());
     assert_eq!(s["last_failure_at"], Value::Null);
     // Filters: by event.
-    let (_, page) = call(&app, Method::GET, &format!("/api/webhooks/{hook}/deliveries?event=TASK_DELETE"), None).await;
+    let (_, page) = call(
+        &app,
+        Method::GET,
+        &format!("/api/webhooks/{hook}/deliveries?event=TASK_DELETE"),
+        None,
+    )
+    .await;
     assert_eq!(page["results"].as_array().unwrap().len(), 1);
-    let (_, page) = call(&app, Method::GET, &format!("/api/webhooks/{hook}/deliveries?status=failed"), None).await;
+    let (_, page) = call(
+        &app,
+        Method::GET,
+        &format!("/api/webhooks/{hook}/deliveries?status=failed"),
+        None,
+    )
+    .await;
     assert_eq!(page["results"], json!([]));
 }
 
@@ -644,7 +899,9 @@ async fn a_line_item_that_adds_a_diagnosis_modifies_the_appointment() {
     let app = TestApp::with_settings(settings()).await;
     let rx = Receiver::start();
     let office = app.office(1);
-    let body = app.appointment_body(office, "2026-07-02T09:00:00", json!({})).await;
+    let body = app
+        .appointment_body(office, "2026-07-02T09:00:00", json!({}))
+        .await;
     let (_, a) = app.post("/api/appointments", body).await;
     let appt = a["id"].as_i64().unwrap();
     verified_hook(&app, &rx, "all", &["APPOINTMENT_MODIFY"]).await;
@@ -654,7 +911,13 @@ async fn a_line_item_that_adds_a_diagnosis_modifies_the_appointment() {
         .await;
     assert_eq!(status, StatusCode::CREATED, "{li}");
     let mut seen = 0;
-    let o = expect(&app, &rx, &mut seen, &[("APPOINTMENT_MODIFY", "appointments")]).await;
+    let o = expect(
+        &app,
+        &rx,
+        &mut seen,
+        &[("APPOINTMENT_MODIFY", "appointments")],
+    )
+    .await;
     assert_eq!(o[0]["id"], appt);
 }
 
@@ -676,14 +939,27 @@ async fn only_apps_authorized_in_the_practice_group_receive_its_events() {
     // A webhook not subscribed to the event and an inactive one get nothing either.
     verified_hook(&app, &rx, "unsubscribed", &["PATIENT_MODIFY"]).await;
     let inactive = verified_hook(&app, &rx, "inactive", &["PATIENT_CREATE"]).await;
-    call(&app, Method::PATCH, &format!("/api/webhooks/{inactive}"), Some(json!({"active": false}))).await;
+    call(
+        &app,
+        Method::PATCH,
+        &format!("/api/webhooks/{inactive}"),
+        Some(json!({"active": false})),
+    )
+    .await;
 
     app.create_patient(json!({"first_name": "InA"})).await;
     let posts = rx.wait_posts("mine", 1, 10).await;
     assert_eq!(posts[0].json()["object"]["first_name"], "InA");
 
     let body = json!({"doctor": app.b.doctor, "gender": "Male", "first_name": "InB"});
-    let (status, _) = app.send(Method::POST, "/api/patients", Some(&app.b.token), Some(body.clone())).await;
+    let (status, _) = app
+        .send(
+            Method::POST,
+            "/api/patients",
+            Some(&app.b.token),
+            Some(body.clone()),
+        )
+        .await;
     assert_eq!(status, StatusCode::CREATED);
     let theirs_posts = rx.wait_posts("theirs", 1, 10).await;
     assert_eq!(theirs_posts.len(), 1);
@@ -695,7 +971,13 @@ async fn only_apps_authorized_in_the_practice_group_receive_its_events() {
         "UPDATE access_tokens SET revoked = ? WHERE app_id = (SELECT id FROM apps WHERE client_id = ?)",
         vec![true.into(), other_id.as_str().into()],
     );
-    app.send(Method::POST, "/api/patients", Some(&app.b.token), Some(body)).await;
+    app.send(
+        Method::POST,
+        "/api/patients",
+        Some(&app.b.token),
+        Some(body),
+    )
+    .await;
     assert_eq!(rx.wait_posts("mine", 3, 10).await.len(), 3);
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     assert_eq!(rx.posts("theirs").len(), 1);
@@ -724,17 +1006,35 @@ async fn the_cli_registers_a_webhook() {
         "--events",
         "PATIENT_CREATE,TASK_DELETE",
     ]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let printed: Value = serde_json::from_slice(&out.stdout).unwrap();
     let id = printed["id"].as_i64().unwrap();
     let (_, hook) = call(&app, Method::GET, &format!("/api/webhooks/{id}"), None).await;
     assert_eq!(hook["events"], json!(["PATIENT_CREATE", "TASK_DELETE"]));
     assert_eq!(hook["verified"], false);
 
-    let out = run(&["--callback-url", &rx.url("cli"), "--secret-token", "tooshort", "--events", "PATIENT_CREATE"]);
+    let out = run(&[
+        "--callback-url",
+        &rx.url("cli"),
+        "--secret-token",
+        "tooshort",
+        "--events",
+        "PATIENT_CREATE",
+    ]);
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("--secret-token"));
-    let out = run(&["--callback-url", &rx.url("cli"), "--secret-token", SECRET, "--events", "NOPE"]);
+    let out = run(&[
+        "--callback-url",
+        &rx.url("cli"),
+        "--secret-token",
+        SECRET,
+        "--events",
+        "NOPE",
+    ]);
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("--events"));
 }
@@ -749,4 +1049,65 @@ async fn management_calls_count_against_the_apps_hourly_limit() {
     }
     let (status, _) = call(&app, Method::GET, "/api/webhooks", None).await;
     assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+}
+
+#[tokio::test]
+async fn the_openapi_document_describes_the_management_api_and_the_deliveries() {
+    let app = TestApp::new().await;
+    let (status, doc) = app.send(Method::GET, "/openapi.json", None, None).await;
+    assert_eq!(status, StatusCode::OK);
+    for (path, verb) in [
+        ("/api/webhooks", "get"),
+        ("/api/webhooks", "post"),
+        ("/api/webhooks/{id}", "get"),
+        ("/api/webhooks/{id}", "patch"),
+        ("/api/webhooks/{id}", "delete"),
+        ("/api/webhooks/{id}/verify", "post"),
+        ("/api/webhooks/{id}/ping", "post"),
+        ("/api/webhooks/{id}/deliveries", "get"),
+        (
+            "/api/webhooks/{id}/deliveries/{delivery_id}/redeliver",
+            "post",
+        ),
+        ("/api/webhooks/{id}/summary", "get"),
+    ] {
+        let op = &doc["paths"][path][verb];
+        assert!(op.is_object(), "{verb} {path}");
+        assert_eq!(
+            op["security"],
+            json!([{"client_basic": []}]),
+            "{verb} {path}"
+        );
+    }
+    assert!(doc["paths"]["/api/webhooks/{id}"]["put"].is_null());
+    let webhook = &doc["components"]["schemas"]["Webhook"]["properties"];
+    assert_eq!(webhook["secret_token"]["writeOnly"], true);
+    assert_eq!(webhook["verified"]["readOnly"], true);
+    assert_eq!(
+        webhook["events"]["items"]["enum"].as_array().unwrap().len(),
+        15
+    );
+    // The deliveries themselves, as OpenAPI 3.1 webhooks.
+    let delivery = &doc["webhooks"]["delivery"]["post"];
+    let headers: Vec<&str> = delivery["parameters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap())
+        .collect();
+    for h in [
+        "X-drchrono-event",
+        "X-drchrono-delivery",
+        "X-drchrono-signature",
+        "webhook-id",
+        "webhook-timestamp",
+        "webhook-signature",
+    ] {
+        assert!(headers.contains(&h), "{h}");
+    }
+    // Evented writes say which event they raise.
+    assert!(doc["paths"]["/api/patients"]["post"]["description"]
+        .as_str()
+        .unwrap()
+        .contains("PATIENT_CREATE"));
 }

@@ -7,9 +7,7 @@
 mod rules;
 
 use crate::api::auth::{Perm, Scope, ShareSetting};
-use crate::api::resource::{
-    Events, Field, Filter, FilterKind, Kind, Resource, Sharing, Verbs,
-};
+use crate::api::resource::{Events, Field, Filter, FilterKind, Kind, Resource, Sharing, Verbs};
 
 pub const STATUSES: &[&str] = &[
     "",
