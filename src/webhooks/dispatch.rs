@@ -430,20 +430,15 @@ async fn write_outcomes(db: Db, mut rx: mpsc::Receiver<Done>) {
         let result = db
             .write({
                 let batch = batch.clone();
-                move |conn| {
-                    for d in &batch {
-                        record(conn, d)?;
-                    }
-                    Ok(())
-                }
+                move |conn| record(conn, &batch)
             })
             .await;
         if let Err(e) = result {
-            // One bad row (its webhook deleted meanwhile) must not cost the others theirs.
+            // One bad row must not cost the others theirs.
             tracing::warn!(error = %e, "writing webhook outcomes one by one");
             for d in batch {
                 let id = d.id;
-                if let Err(e) = db.write(move |conn| record(conn, &d)).await {
+                if let Err(e) = db.write(move |conn| record(conn, &[d])).await {
                     tracing::error!(delivery = id, error = %e, "could not record a webhook attempt");
                 }
             }
@@ -451,45 +446,58 @@ async fn write_outcomes(db: Db, mut rx: mpsc::Receiver<Done>) {
     }
 }
 
-/// Records an attempt and the delivery's new state (if this process still holds it).
-fn record(conn: &mut Conn, d: &Done) -> Result<(), ApiError> {
-    let (status, next, delivered) = match d.next {
-        Next::Delivered => ("delivered", None, Some(d.at)),
-        Next::Retry(at) => ("pending", Some(at), None),
-        Next::Failed => ("failed", None, None),
-    };
-    let mut sql = Sql::new(
-        "UPDATE webhook_deliveries SET status = ?, attempts = ?, next_attempt_at = ?, \
-         lease_until = NULL, claim = NULL, updated_at = ?",
-    )
-    .bind(status)
-    .bind(d.attempts)
-    .bind(Val::Timestamp(next))
-    .bind(d.at);
-    if let Some(at) = delivered {
-        sql.push(", delivered_at = ?", [Val::from(at)]);
+/// Records attempts and their deliveries' new states (where this process still holds the
+/// claim), two statements for the whole batch. An attempt of a delivery deleted meanwhile
+/// (with its webhook) is dropped.
+fn record(conn: &mut Conn, batch: &[Done]) -> Result<(), ApiError> {
+    let rows = vec!["(?, ?, ?, ?, ?, ?, ?)"; batch.len()].join(", ");
+    let mut update = Sql::new(format!(
+        "WITH v (id, claim, status, attempts, next_at, delivered_at, at) AS (VALUES {rows}) \
+         UPDATE webhook_deliveries SET status = v.status, attempts = v.attempts, \
+         next_attempt_at = v.next_at, \
+         delivered_at = COALESCE(v.delivered_at, webhook_deliveries.delivered_at), \
+         lease_until = NULL, claim = NULL, updated_at = v.at \
+         FROM v WHERE webhook_deliveries.id = v.id AND webhook_deliveries.claim = v.claim"
+    ));
+    let rows = vec!["(?, ?, ?, ?, ?)"; batch.len()].join(", ");
+    let mut insert = Sql::new(format!(
+        "WITH v (id, at, status_code, error, duration_ms) AS (VALUES {rows}) \
+         INSERT INTO webhook_attempts (delivery_id, at, status_code, error, duration_ms) \
+         SELECT v.id, v.at, v.status_code, v.error, v.duration_ms FROM v \
+         WHERE EXISTS (SELECT 1 FROM webhook_deliveries d WHERE d.id = v.id)"
+    ));
+    for d in batch {
+        let (status, next, delivered) = match d.next {
+            Next::Delivered => ("delivered", None, Some(d.at)),
+            Next::Retry(at) => ("pending", Some(at), None),
+            Next::Failed => ("failed", None, None),
+        };
+        update.binds.extend([
+            Val::from(d.id),
+            Val::from(d.claim.as_str()),
+            Val::from(status),
+            Val::from(d.attempts),
+            Val::Timestamp(next),
+            Val::Timestamp(delivered),
+            Val::from(d.at),
+        ]);
+        insert.binds.extend([
+            Val::from(d.id),
+            Val::from(d.at),
+            Val::Int(d.outcome.status_code.map(i64::from)),
+            Val::Text(d.outcome.error.clone()),
+            Val::from(d.outcome.duration_ms),
+        ]);
     }
-    sql.push(
-        " WHERE id = ? AND claim = ?",
-        [Val::from(d.id), Val::from(d.claim.as_str())],
-    );
-    if sql.execute(conn)? == 0 {
+    let updated = update.execute(conn)?;
+    if updated < batch.len() {
         tracing::warn!(
-            delivery = d.id,
-            "a webhook delivery's lease ran out before its attempt was recorded"
+            lost = batch.len() - updated,
+            "webhook deliveries no longer held when their attempts were recorded (lease ran \
+             out, or the webhook was deleted)"
         );
     }
-    Sql::new(
-        "INSERT INTO webhook_attempts (delivery_id, at, status_code, error, duration_ms) \
-         SELECT ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM webhook_deliveries WHERE id = ?)",
-    )
-    .bind(d.id)
-    .bind(d.at)
-    .bind(Val::Int(d.outcome.status_code.map(i64::from)))
-    .bind(Val::Text(d.outcome.error.clone()))
-    .bind(d.outcome.duration_ms)
-    .bind(d.id)
-    .execute(conn)?;
+    insert.execute(conn)?;
     Ok(())
 }
 
