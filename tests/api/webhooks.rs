@@ -561,8 +561,10 @@ async fn expect(
         .enumerate()
         .map(|(i, p)| {
             let object = p.json()["object"].clone();
+            // The kind of object: the event without its last word (PATIENT_CREATE: PATIENT).
+            let kind = |e: &str| e.rsplit_once('_').map(|(k, _)| k.to_string());
             let later = new[i + 1..].iter().any(|q| {
-                q.json()["object"]["id"] == object["id"] && q.event()[..4] == p.event()[..4]
+                q.json()["object"]["id"] == object["id"] && kind(q.event()) == kind(p.event())
             });
             (p.event().to_string(), object, !later)
         })
