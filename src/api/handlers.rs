@@ -192,10 +192,6 @@ impl Compiled {
         Ok(Record(names.zip(row).collect(), Vec::new()))
     }
 
-    fn soft_delete(&self) -> bool {
-        self.res.soft_delete
-    }
-
     /// Checks references, the sharing rule and the resource's own rules for one record.
     fn validate(
         &self,
@@ -588,7 +584,7 @@ pub async fn destroy(c: &'static Compiled, ctx: Ctx, id: i64) -> Result<HttpResp
         c.scope(&ctx, &mut sql);
         sql.push(" AND t.id = ?", [Val::from(id)]);
         // A removed object is rendered for its webhooks while it still exists.
-        let gone = match (c.soft_delete(), c.res.events.delete) {
+        let gone = match (c.res.soft_delete, c.res.events.delete) {
             (false, Some(event)) => crate::webhooks::outbox::snapshot(conn, &ctx, c, event, id)?,
             _ => None,
         };
@@ -600,7 +596,7 @@ pub async fn destroy(c: &'static Compiled, ctx: Ctx, id: i64) -> Result<HttpResp
             Some(snapshot) => crate::webhooks::outbox::record(conn, &ctx, snapshot)?,
             // An archived object still answers GET: a deletion if the resource has that
             // event, else a modification.
-            None if c.soft_delete() => {
+            None if c.res.soft_delete => {
                 let change = if c.res.events.delete.is_some() {
                     Change::Delete
                 } else {

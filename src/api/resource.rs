@@ -505,10 +505,6 @@ impl Events {
             ..Events::NONE
         }
     }
-
-    pub fn any(&self) -> bool {
-        self.create.is_some() || self.modify.is_some() || self.delete.is_some()
-    }
 }
 
 /// Which kind of change a write made, for [`Events`].

@@ -270,8 +270,9 @@ impl Row {
         }
     }
 
-    fn json(&self) -> Value {
+    fn json(&self, base: &str) -> Value {
         webhook_json(
+            base,
             self.id,
             &self.callback_url,
             &self.events,
@@ -315,7 +316,7 @@ async fn list(caller: Caller, state: State, req: HttpRequest) -> Result<HttpResp
             if i > 0 {
                 buf.push(b',');
             }
-            let _ = serde_json::to_writer(&mut *buf, &Row::from(r).json());
+            let _ = serde_json::to_writer(&mut *buf, &Row::from(r).json(&state.base_url));
         }
     });
     Ok(HttpResponse::Ok()
@@ -340,7 +341,10 @@ async fn create(
             load(conn, app, id)
         })
         .await?;
-    Ok(ok_json(actix_web::http::StatusCode::CREATED, &row.json()))
+    Ok(ok_json(
+        actix_web::http::StatusCode::CREATED,
+        &row.json(&state.base_url),
+    ))
 }
 
 /// Creates a webhook (unverified) from a checked create body; answers its id.
@@ -388,7 +392,10 @@ async fn retrieve(
 ) -> Result<HttpResponse, ApiError> {
     let (app, id) = (caller.0.id, id.into_inner());
     let row = state.db.run(move |conn| load(conn, app, id)).await?;
-    Ok(ok_json(actix_web::http::StatusCode::OK, &row.json()))
+    Ok(ok_json(
+        actix_web::http::StatusCode::OK,
+        &row.json(&state.base_url),
+    ))
 }
 
 /// PATCH /api/webhooks/{id}: 204. A new callback_url must be verified again.

@@ -231,6 +231,7 @@ async fn claim(
 ) -> Result<Vec<Claimed>, ApiError> {
     let now = hub.now();
     let lease = now + chrono::Duration::from_std(hub.config.lease).unwrap_or_default();
+    let public_url = hub.config.public_url.clone();
     let claim = {
         use rand::RngCore;
         let mut bytes = [0u8; 16];
@@ -302,6 +303,7 @@ async fn claim(
                     r[10].as_bool().unwrap_or(false),
                 );
                 let receiver = webhook_json(
+                    &public_url,
                     r[4].as_i64().unwrap_or_default(),
                     &text(5),
                     &text(8),

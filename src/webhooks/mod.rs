@@ -72,6 +72,8 @@ pub struct Config {
     pub lease: Duration,
     /// How often an idle dispatcher looks for due deliveries.
     pub poll: Duration,
+    /// CHARTD_PUBLIC_URL, for the `url` of a delivery's `receiver`.
+    pub public_url: String,
 }
 
 impl Config {
@@ -118,6 +120,7 @@ impl Config {
             per_receiver: s.webhook_per_receiver,
             lease,
             poll,
+            public_url: s.public_url(),
         })
     }
 }
@@ -220,7 +223,9 @@ pub fn wake() {
 }
 
 /// The webhook as the API answers it (and as a delivery's `receiver`): never its secret.
+/// `url` is its address in the management API, under CHARTD_PUBLIC_URL (`base`).
 pub fn webhook_json(
+    base: &str,
     id: i64,
     callback_url: &str,
     events: &str,
@@ -230,6 +235,7 @@ pub fn webhook_json(
     let events: Value = serde_json::from_str(events).unwrap_or_else(|_| json!([]));
     json!({
         "id": id,
+        "url": format!("{base}/api/webhooks/{id}"),
         "callback_url": callback_url,
         "events": events,
         "active": active,

@@ -358,6 +358,12 @@ pub fn add(paths: &mut Paths, components: ComponentsBuilder) -> ComponentsBuilde
                 .description(Some("A webhook of the calling app."))
                 .property("id", integer().read_only(Some(true)))
                 .property(
+                    "url",
+                    string().read_only(Some(true)).description(Some(
+                        "This webhook in the management API (under CHARTD_PUBLIC_URL).",
+                    )),
+                )
+                .property(
                     "callback_url",
                     string().description(Some("Where deliveries are POSTed (http or https).")),
                 )

@@ -87,7 +87,8 @@ async fn webhooks_are_managed_by_their_app_with_http_basic() {
     let id = hook["id"].as_i64().unwrap();
     assert_eq!(
         hook,
-        json!({"id": id, "callback_url": rx.url("a"), "events": ["PATIENT_CREATE", "PATIENT_MODIFY"],
+        json!({"id": id, "url": app.url(&format!("/api/webhooks/{id}")), "callback_url": rx.url("a"),
+               "events": ["PATIENT_CREATE", "PATIENT_MODIFY"],
                "active": true, "verified": false})
     );
 
