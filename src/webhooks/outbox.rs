@@ -4,10 +4,14 @@
 //! always has its deliveries, and a rolled-back one has none.
 //!
 //! Subscribed: active, verified webhooks listing the event, of apps authorized in the object's
-//! practice group — an app holding a live (unrevoked) token of one of the group's users.
+//! practice group — an app holding a live (unrevoked) token of one of the group's users whose
+//! scopes let it read the object (what GET of the object needs: `patients` for a patient,
+//! `calendar` and `clinical` for an appointment, ...), so no app is sent what it could not
+//! read itself.
 
 use chrono::NaiveDateTime;
 
+use crate::api::auth::{Scope, Scopes};
 use crate::api::handlers::Compiled;
 use crate::api::resource::Change;
 use crate::api::Ctx;
@@ -23,26 +27,40 @@ pub struct Snapshot {
     webhooks: Vec<i64>,
 }
 
-/// The webhooks that receive `event` of practice group `group`.
-fn subscribers(conn: &mut Conn, group: i64, event: &str) -> Result<Vec<i64>, ApiError> {
+/// The webhooks that receive `event` of practice group `group` about an object whose GET
+/// needs `scopes`.
+fn subscribers(
+    conn: &mut Conn,
+    group: i64,
+    event: &str,
+    scopes: &[Scope],
+) -> Result<Vec<i64>, ApiError> {
+    // One row per webhook and distinct scope string of its app's live grants in the group.
     let rows = Sql::new(
-        "SELECT w.id, w.events FROM webhooks w WHERE w.active = ? AND w.verified = ? \
-         AND EXISTS (SELECT 1 FROM access_tokens a JOIN users u ON u.id = a.user_id \
-         WHERE a.app_id = w.app_id AND a.revoked = ? AND u.practice_group_id = ?) ORDER BY w.id",
+        "SELECT DISTINCT w.id, w.events, a.scope FROM webhooks w \
+         JOIN access_tokens a ON a.app_id = w.app_id JOIN users u ON u.id = a.user_id \
+         WHERE w.active = ? AND w.verified = ? AND a.revoked = ? AND u.practice_group_id = ? \
+         ORDER BY w.id",
     )
     .bind(true)
     .bind(true)
     .bind(false)
     .bind(group)
-    .load(conn, &[Ty::Int, Ty::Text])?;
-    Ok(rows
+    .load(conn, &[Ty::Int, Ty::Text, Ty::Text])?;
+    let mut ids: Vec<i64> = rows
         .into_iter()
         .filter(|r| {
             serde_json::from_str::<Vec<String>>(r[1].as_str().unwrap_or("[]"))
                 .is_ok_and(|events| events.iter().any(|e| e == event))
         })
+        .filter(|r| {
+            Scopes::parse(r[2].as_str().unwrap_or(""))
+                .is_ok_and(|granted| scopes.iter().all(|s| granted.allows(*s, false)))
+        })
         .filter_map(|r| r[0].as_i64())
-        .collect())
+        .collect();
+    ids.dedup();
+    Ok(ids)
 }
 
 /// Records the event a change of object `id` of `c`'s resource raises (if it declares one).
@@ -82,11 +100,11 @@ pub fn snapshot(
     event: &'static str,
     id: i64,
 ) -> Result<Option<Snapshot>, ApiError> {
-    let webhooks = subscribers(conn, ctx.practice_group(), event)?;
+    let view = c.res.events.object.map(Compiled::cached).unwrap_or(c);
+    let webhooks = subscribers(conn, ctx.practice_group(), event, view.res.scopes)?;
     if webhooks.is_empty() {
         return Ok(None);
     }
-    let view = c.res.events.object.map(Compiled::cached).unwrap_or(c);
     let object = match view.fetch_json(conn, ctx, id, false) {
         Ok(o) => o,
         // Not the writer's to see (a change made through another object): nobody is told

@@ -147,8 +147,13 @@ async fn webhooks_are_managed_by_their_app_with_http_basic() {
     assert_eq!(status, StatusCode::NOT_FOUND);
 }
 
-/// Another registered app, with tokens for the given users; answers (client_id, secret).
+/// Another registered app, with `patients` tokens for the given users; answers (client_id,
+/// secret).
 fn other_app(app: &TestApp, users: &[i64]) -> (String, String) {
+    other_app_with(app, users, "patients")
+}
+
+fn other_app_with(app: &TestApp, users: &[i64], scope: &str) -> (String, String) {
     let conn = &mut app.db.get().unwrap();
     let (_, client_id, secret) = chartd::admin::app_create(
         conn,
@@ -161,7 +166,7 @@ fn other_app(app: &TestApp, users: &[i64]) -> (String, String) {
     )
     .unwrap();
     for user in users {
-        chartd::admin::token_create(conn, &client_id, *user, "patients", 3600, None).unwrap();
+        chartd::admin::token_create(conn, &client_id, *user, scope, 3600, None).unwrap();
     }
     (client_id, secret)
 }
@@ -939,6 +944,15 @@ async fn only_apps_authorized_in_the_practice_group_receive_its_events() {
     )
     .await;
     assert_ne!(mine, theirs);
+    // An app whose grant in A cannot read patients is not sent them.
+    let (narrow_id, narrow_secret) = other_app_with(&app, &[app.a.user], "calendar tasks");
+    verified_hook_as(
+        &app,
+        (&narrow_id, &narrow_secret),
+        &rx.url("narrow"),
+        &["PATIENT_CREATE"],
+    )
+    .await;
     // A webhook not subscribed to the event and an inactive one get nothing either.
     verified_hook(&app, &rx, "unsubscribed", &["PATIENT_MODIFY"]).await;
     let inactive = verified_hook(&app, &rx, "inactive", &["PATIENT_CREATE"]).await;
@@ -985,6 +999,7 @@ async fn only_apps_authorized_in_the_practice_group_receive_its_events() {
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     assert_eq!(rx.posts("theirs").len(), 1);
     assert!(rx.posts("unsubscribed").is_empty());
+    assert!(rx.posts("narrow").is_empty());
     assert!(rx.posts("inactive").is_empty());
 }
 
