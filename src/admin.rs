@@ -353,11 +353,11 @@ pub fn webhook_create(
     events: &str,
     allow_private: bool,
 ) -> anyhow::Result<i64> {
-    use crate::webhooks::{api, guard};
+    use crate::webhooks::{api, guard, input};
     let body =
         json!({"callback_url": callback_url, "secret_token": secret_token, "events": events});
     let input =
-        api::parse_input(body.as_object().context("a JSON object")?, true).map_err(|e| {
+        input::parse_input(body.as_object().context("a JSON object")?, true).map_err(|e| {
             let (key, messages) =
                 e.0.iter()
                     .next()

@@ -2,7 +2,8 @@
 //! to events, the verification handshake, a transactional outbox and the deliveries.
 //!
 //! - `api.rs`: the management API under /api/webhooks, authenticated with the app's HTTP
-//!   Basic client_id:client_secret (`auth.rs`).
+//!   Basic client_id:client_secret (`auth.rs`); bodies checked in `input.rs`, the delivery
+//!   log in `deliveries.rs`.
 //! - `outbox.rs`: a write that makes an evented change records the event and one delivery per
 //!   subscribed webhook in its own transaction; resources declare their events
 //!   (`Resource::events`) and the generic handlers raise them.
@@ -14,8 +15,10 @@
 
 pub mod api;
 pub mod auth;
+pub mod deliveries;
 pub mod dispatch;
 pub mod guard;
+pub mod input;
 pub mod openapi;
 pub mod outbox;
 pub mod send;

@@ -185,7 +185,7 @@ pub fn add(paths: &mut Paths, components: ComponentsBuilder) -> ComponentsBuilde
                  /api/webhooks/{{id}}/verify succeeds. callback_url must be http(s) and, unless \
                  the server allows private addresses, resolve to public addresses only. \
                  secret_token must have at least {} characters and look random.",
-                super::api::MIN_SECRET
+                super::input::MIN_SECRET
             ),
         )
         .request_body(Some(json_body(webhook.clone())))
