@@ -125,7 +125,7 @@ def start_server(binary, env, extra):
         [binary, "serve", "--bind", f"127.0.0.1:{port}"],
         env={**env, **extra},
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stderr=open(os.environ["BENCH_STDERR"], "a") if os.environ.get("BENCH_STDERR") else subprocess.DEVNULL,
     )
     url = f"http://127.0.0.1:{port}"
     for _ in range(400):
@@ -170,7 +170,7 @@ def main():
         "CHARTD_DATABASE_URL": a.postgres or f"sqlite://{tmp}/chartd.db",
         "CHARTD_SECRET_KEY": "bench-secret-key-0123456789abcdef0123456789",
         "CHARTD_FILES_DIR": f"{tmp}/files",
-        "CHARTD_LOG": "error",
+        "CHARTD_LOG": os.environ.get("BENCH_LOG", "error"),
         "CHARTD_RATE_LIMIT_PER_HOUR": "100000000",
         "CHARTD_WEBHOOK_ALLOW_PRIVATE": "true",
         "CHARTD_WEBHOOK_PER_RECEIVER": str(a.per_receiver),

@@ -127,7 +127,7 @@ async fn run(db: Db, hub: Arc<Hub>, mut stopped: watch::Receiver<bool>) {
         if *stopped.borrow() {
             break;
         }
-        let (free, saturated) = {
+        let (free, saturated, busy) = {
             let f = in_flight.lock().unwrap_or_else(|p| p.into_inner());
             let saturated: Vec<String> = f
                 .per_receiver
@@ -135,7 +135,17 @@ async fn run(db: Db, hub: Arc<Hub>, mut stopped: watch::Receiver<bool>) {
                 .filter(|(_, n)| **n >= cap)
                 .map(|(r, _)| r.clone())
                 .collect();
-            (hub.config.concurrency.saturating_sub(f.total), saturated)
+            let busy: Vec<(String, usize)> = f
+                .per_receiver
+                .iter()
+                .filter(|(_, n)| **n < cap)
+                .map(|(r, n)| (r.clone(), cap - n))
+                .collect();
+            (
+                hub.config.concurrency.saturating_sub(f.total),
+                saturated,
+                busy,
+            )
         };
         // Whether capacity, not a lack of due work, limited this round: then a finished
         // attempt is a reason to look again.
@@ -143,9 +153,22 @@ async fn run(db: Db, hub: Arc<Hub>, mut stopped: watch::Receiver<bool>) {
         let mut full = false;
         if free > 0 {
             let limit = free.min(MAX_BATCH);
-            match claim(&db, &hub, limit, saturated).await {
+            let room: HashMap<String, usize> = busy.iter().cloned().collect();
+            match claim(&db, &hub, limit, saturated, busy).await {
                 Ok(batch) => {
                     full = batch.len() == limit;
+                    // A receiver that got all the room it had may have more due: look again
+                    // when an attempt finishes (attempts finishing during the claim left
+                    // room that this claim did not see).
+                    let mut per: HashMap<&str, usize> = HashMap::new();
+                    for c in &batch {
+                        *per.entry(c.receiver.as_str()).or_default() += 1;
+                    }
+                    limited |= per.iter().any(|(r, n)| {
+                        let room = room.get(*r).copied().unwrap_or(cap);
+                        *n >= room
+                    });
+                    drop(per);
                     let mut handed_back = Vec::new();
                     for c in batch {
                         let start = {
@@ -201,7 +224,9 @@ async fn run(db: Db, hub: Arc<Hub>, mut stopped: watch::Receiver<bool>) {
         }
         tokio::select! {
             _ = wake.changed() => {}
-            _ = freed.notified(), if limited => {}
+            // A receiver's backlog: let a few more attempts finish, so that one claim takes
+            // their room together instead of one claim per finished attempt.
+            _ = freed.notified(), if limited => tokio::time::sleep(Duration::from_millis(2)).await,
             _ = tokio::time::sleep(hub.config.poll) => {}
             _ = stopped.changed() => {}
         }
@@ -222,13 +247,19 @@ async fn run(db: Db, hub: Arc<Hub>, mut stopped: watch::Receiver<bool>) {
     tracing::info!("webhook dispatcher stopped");
 }
 
-/// Claims up to `limit` due deliveries, skipping the receivers in `saturated`.
+/// Claims up to `limit` due deliveries, oldest first: none for the receivers in `saturated`,
+/// at most the room left for those in `busy`, at most the per-receiver cap for the others.
+/// The choice is made among a window of the oldest due deliveries (saturated receivers
+/// aside), so its cost does not grow with the backlog.
 async fn claim(
     db: &Db,
     hub: &Hub,
     limit: usize,
     saturated: Vec<String>,
+    busy: Vec<(String, usize)>,
 ) -> Result<Vec<Claimed>, ApiError> {
+    let cap = hub.config.per_receiver;
+    let window = (limit * 4).clamp(64, 1024);
     let now = hub.now();
     let lease = now + chrono::Duration::from_std(hub.config.lease).unwrap_or_default();
     let public_url = hub.config.public_url.clone();
@@ -240,14 +271,13 @@ async fn claim(
     };
     db.run(move |conn| {
         let skip = conn.skip_locked("d");
+        // The candidates: the oldest due deliveries of receivers with room.
         let mut sql = Sql::new(
-            "UPDATE webhook_deliveries SET lease_until = ?, claim = ? WHERE id IN (\
-             SELECT d.id FROM webhook_deliveries d JOIN webhooks w ON w.id = d.webhook_id \
+            "WITH cand AS (SELECT d.id, d.next_attempt_at AS at, w.callback_host AS host \
+             FROM webhook_deliveries d JOIN webhooks w ON w.id = d.webhook_id \
              WHERE d.status = 'pending' AND d.next_attempt_at <= ? \
              AND (d.lease_until IS NULL OR d.lease_until <= ?)",
         )
-        .bind(lease)
-        .bind(claim.as_str())
         .bind(now)
         .bind(now);
         if !saturated.is_empty() {
@@ -257,14 +287,38 @@ async fn claim(
                 saturated.iter().map(|s| Val::from(s.as_str())),
             );
         }
-        // The outer conditions repeat the inner ones: a row another process claimed
-        // between the choice and the update is left alone.
+        // Each receiver's candidates ranked, and the room it has.
         sql.push(
             &format!(
-                " ORDER BY d.next_attempt_at, d.id LIMIT {limit}{skip}) \
+                " ORDER BY d.next_attempt_at, d.id LIMIT {window}), ranked AS (SELECT c.id, \
+                 ROW_NUMBER() OVER (PARTITION BY c.host ORDER BY c.at, c.id) AS rn, "
+            ),
+            [],
+        );
+        if busy.is_empty() {
+            sql.push(&format!("{cap} AS room"), []);
+        } else {
+            sql.push("CASE c.host", []);
+            for (host, room) in &busy {
+                sql.push(
+                    " WHEN ? THEN ?",
+                    [Val::from(host.as_str()), Val::from(*room as i64)],
+                );
+            }
+            sql.push(&format!(" ELSE {cap} END AS room"), []);
+        }
+        // Claimed (on PostgreSQL skipping rows another process is claiming); the outer
+        // conditions repeat the inner ones, so a row another process claimed between the
+        // choice and the update is left alone.
+        sql.push(
+            &format!(
+                " FROM cand c) UPDATE webhook_deliveries SET lease_until = ?, claim = ? \
+                 WHERE id IN (SELECT d.id FROM webhook_deliveries d WHERE d.id IN \
+                 (SELECT r.id FROM ranked r WHERE r.rn <= r.room) \
+                 ORDER BY d.next_attempt_at, d.id LIMIT {limit}{skip}) \
                  AND status = 'pending' AND (lease_until IS NULL OR lease_until <= ?)"
             ),
-            [Val::from(now)],
+            [Val::from(lease), Val::from(claim.as_str()), Val::from(now)],
         );
         if sql.execute(conn)? == 0 {
             return Ok(Vec::new());

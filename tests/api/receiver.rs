@@ -74,6 +74,9 @@ struct Shared {
     received: HashMap<String, Vec<Received>>,
     behaviors: HashMap<String, Behavior>,
     posts: HashMap<String, usize>,
+    /// POSTs being answered now, and the most there ever were at once.
+    in_flight: usize,
+    max_in_flight: usize,
 }
 
 pub struct Receiver {
@@ -114,6 +117,8 @@ async fn handle(
             .or_default()
             .push(got.clone());
         let nth = if got.method == "POST" {
+            s.in_flight += 1;
+            s.max_in_flight = s.max_in_flight.max(s.in_flight);
             let n = s.posts.entry(name.clone()).or_default();
             *n += 1;
             *n
@@ -141,6 +146,7 @@ async fn handle(
     if !delay.is_zero() {
         actix_web::rt::time::sleep(delay).await;
     }
+    shared.lock().unwrap().in_flight -= 1;
     let status = actix_web::http::StatusCode::from_u16(behavior.status).unwrap();
     let mut res = HttpResponse::build(status);
     if status.is_redirection() {
@@ -186,6 +192,11 @@ impl Receiver {
 
     pub fn set(&self, name: &str, b: Behavior) {
         self.shared.lock().unwrap().behaviors.insert(name.into(), b);
+    }
+
+    /// The most deliveries this receiver was answering at once.
+    pub fn max_in_flight(&self) -> usize {
+        self.shared.lock().unwrap().max_in_flight
     }
 
     /// Every request to a hook so far.

@@ -624,3 +624,45 @@ async fn a_worker_process_delivers_without_the_api_and_stops_cleanly() {
     };
     assert!(code.success(), "{code:?}");
 }
+
+#[tokio::test]
+async fn a_slow_receiver_gets_at_most_its_share_and_does_not_hold_up_the_others() {
+    let mut s = settings();
+    s.webhook_per_receiver = 2;
+    s.webhook_concurrency = 4;
+    let app = TestApp::with_settings(s).await;
+    let (slow, fast) = (Receiver::start(), Receiver::start());
+    slow.set(
+        "s",
+        Behavior {
+            delay: Duration::from_millis(1500),
+            ..Behavior::default()
+        },
+    );
+    let slow_hook = verified_hook(&app, &slow, "s", &["PATIENT_CREATE"]).await;
+    verified_hook(&app, &fast, "f", &["PATIENT_MODIFY"]).await;
+
+    // A backlog for the slow receiver...
+    let bodies: Vec<Value> = (0..12).map(|_| app.patient_body(json!({}))).collect();
+    let (status, created) = app.post("/api/patients", Value::Array(bodies)).await;
+    assert_eq!(status, StatusCode::CREATED);
+    slow.wait_posts("s", 2, 10).await;
+    // ...does not delay another receiver's delivery.
+    let started = Instant::now();
+    app.patch(
+        &format!("/api/patients/{}", created[0]["id"]),
+        json!({"first_name": "Z"}),
+    )
+    .await;
+    let posts = fast.wait_posts("f", 1, 10).await;
+    assert_eq!(posts.len(), 1);
+    assert!(
+        started.elapsed() < Duration::from_millis(1000),
+        "{:?}",
+        started.elapsed()
+    );
+    // The slow one got at most its share at once, and everything in the end.
+    all_delivered(&app, slow_hook, 12, 30).await;
+    assert_eq!(slow.posts("s").len(), 12);
+    assert_eq!(slow.max_in_flight(), 2);
+}
