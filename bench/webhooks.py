@@ -15,7 +15,8 @@ own process; it answers the verification handshake. The server's CPU time is rea
 Usage: python3 bench/webhooks.py [--binary PATH] [--events 10000] [--rate 100] [--seconds 20]
                                  [--concurrency 64] [--per-receiver 32] [--postgres URL]
 Needs: a built chartd (default target/release/chartd; CARGO_TARGET_DIR is honoured),
-python3 (stdlib only); for --postgres an empty database at URL.
+python3 (stdlib only); for --postgres an empty database at URL. BENCH_STDERR=FILE keeps the
+servers' logs, BENCH_LOG sets their CHARTD_LOG (default error).
 """
 
 import argparse

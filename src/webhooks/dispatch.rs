@@ -5,18 +5,21 @@
 //!   passed, no live lease) by setting `lease_until` and a random `claim`; on PostgreSQL the
 //!   batch is chosen `FOR UPDATE SKIP LOCKED`, so processes never wait for each other and
 //!   never take the same delivery. Only the holder of a claim records its outcome.
-//! - Crash safety: a lease (CHARTD_WEBHOOK_LEASE) outlives any attempt (it is at least the
-//!   timeout + 5 s); when a process dies its leases run out and the deliveries are due again,
-//!   so none is lost (a receiver may see one twice: dedupe on webhook-id).
+//! - Crash safety: a lease (CHARTD_WEBHOOK_LEASE) outlives a claimed delivery's wait in its
+//!   lane and its attempt (it is at least twice the timeout + 5 s); when a process dies its
+//!   leases run out and the deliveries are due again, so none is lost (a receiver may see one
+//!   twice: dedupe on webhook-id).
 //! - Concurrency: at most CHARTD_WEBHOOK_CONCURRENCY deliveries in flight per process, and
-//!   CHARTD_WEBHOOK_PER_RECEIVER per receiver (callback host:port): a claim skips saturated
-//!   receivers and hands back what it took beyond a receiver's cap, so one slow receiver
-//!   cannot hold every slot.
+//!   CHARTD_WEBHOOK_PER_RECEIVER per receiver (callback host:port), so one slow receiver
+//!   cannot hold every slot. Each receiver has a lane: up to the cap of workers, each sending
+//!   one delivery after another, and as many deliveries claimed ahead, so that consecutive
+//!   deliveries need no database round trip in between. A claim takes at most the room each
+//!   lane has (none for a full lane), oldest deliveries first.
 //! - Schedule: the first attempt when the event happens, then at each CHARTD_WEBHOOK_RETRY_SCHEDULE
 //!   offset after it (1 h, 3 h, 7 h); after the last failure the delivery is `failed`.
 //! - Outcomes are written in batches (one transaction for many), off the sending path.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -35,6 +38,8 @@ const MAX_BATCH: usize = 256;
 struct Claimed {
     id: i64,
     claim: String,
+    /// When the claim runs out (another process may take the delivery then).
+    lease_until: NaiveDateTime,
     event: String,
     attempts: i64,
     base_at: NaiveDateTime,
@@ -83,11 +88,27 @@ fn after_failure(
     }
 }
 
-/// Deliveries in flight in this process, in total and per receiver.
+/// One receiver's share of this process: its workers (one attempt in flight each) and the
+/// deliveries claimed for it that wait for a worker.
 #[derive(Default)]
-struct InFlight {
-    total: usize,
-    per_receiver: HashMap<String, usize>,
+struct Lane {
+    running: usize,
+    queue: VecDeque<Claimed>,
+}
+
+/// Deliveries in flight and waiting in this process, in total and per receiver.
+#[derive(Default)]
+struct Lanes {
+    running: usize,
+    queued: usize,
+    lanes: HashMap<String, Lane>,
+    stopping: bool,
+}
+
+type Shared = Arc<Mutex<Lanes>>;
+
+fn lock(s: &Shared) -> std::sync::MutexGuard<'_, Lanes> {
+    s.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 /// A running dispatcher; [`Dispatcher::stop`] ends it after its attempts in flight.
@@ -104,20 +125,132 @@ impl Dispatcher {
         Dispatcher { stop, task }
     }
 
-    /// Stops claiming, lets the attempts in flight finish and their outcomes be written.
+    /// Stops claiming, lets the attempts in flight finish and their outcomes be written, and
+    /// hands back the deliveries it had claimed but not started.
     pub async fn stop(self) {
         let _ = self.stop.send(true);
         let _ = self.task.await;
     }
 }
 
+/// Everything a worker needs.
+#[derive(Clone)]
+struct Ctx {
+    hub: Arc<Hub>,
+    tx: mpsc::Sender<Done>,
+    lanes: Shared,
+    /// Signalled when a lane runs low or a worker ends: time to claim more.
+    freed: Arc<Notify>,
+}
+
+/// A worker: attempts a delivery, then the next one waiting for the same receiver, until its
+/// lane is empty. Consecutive deliveries to a receiver need no database round trip between
+/// them.
+async fn worker(ctx: Ctx, mut c: Claimed) {
+    let receiver = c.receiver.clone();
+    let low = ctx.hub.config.per_receiver.div_ceil(2);
+    let concurrency = ctx.hub.config.concurrency;
+    // An attempt starts only if it ends (timeout, and time to record it) before the claim
+    // runs out; otherwise the delivery is left to whoever claims it next.
+    let margin = chrono::Duration::from_std(ctx.hub.config.timeout + Duration::from_secs(2))
+        .unwrap_or_default();
+    loop {
+        if c.lease_until - ctx.hub.now() >= margin {
+            let done = attempt(&ctx.hub, c).await;
+            let _ = ctx.tx.send(done).await;
+        } else {
+            tracing::warn!(
+                delivery = c.id,
+                "a claimed webhook delivery waited too long in this process; left to its next claim"
+            );
+        }
+        let mut l = lock(&ctx.lanes);
+        // Another receiver's deliveries wait with no worker while every slot is taken: this
+        // worker's slot goes to them.
+        let starving = l.running >= concurrency
+            && l.lanes
+                .iter()
+                .any(|(r, lane)| *r != receiver && lane.running == 0 && !lane.queue.is_empty());
+        let stopping = l.stopping;
+        let lane = l.lanes.entry(receiver.clone()).or_default();
+        let next = if stopping || starving {
+            None
+        } else {
+            lane.queue.pop_front()
+        };
+        match next {
+            Some(n) => {
+                let refill = lane.queue.len() <= low;
+                l.queued -= 1;
+                drop(l);
+                if refill {
+                    ctx.freed.notify_one();
+                }
+                c = n;
+            }
+            None => {
+                lane.running -= 1;
+                if lane.running == 0 && lane.queue.is_empty() {
+                    l.lanes.remove(&receiver);
+                }
+                l.running -= 1;
+                drop(l);
+                ctx.freed.notify_one();
+                return;
+            }
+        }
+    }
+}
+
+/// Starts workers for waiting deliveries while their receivers and the process have room.
+fn start_ready(ctx: &Ctx) {
+    let (cap, concurrency) = (ctx.hub.config.per_receiver, ctx.hub.config.concurrency);
+    let mut start = Vec::new();
+    {
+        let mut l = lock(&ctx.lanes);
+        let Lanes {
+            running,
+            queued,
+            lanes,
+            ..
+        } = &mut *l;
+        // Lanes without a worker first, so that every receiver with work gets a slot.
+        for idle_first in [true, false] {
+            for lane in lanes.values_mut() {
+                if idle_first && lane.running > 0 {
+                    continue;
+                }
+                while *running < concurrency && lane.running < cap {
+                    let Some(c) = lane.queue.pop_front() else {
+                        break;
+                    };
+                    lane.running += 1;
+                    *running += 1;
+                    *queued -= 1;
+                    start.push(c);
+                }
+            }
+        }
+    }
+    for c in start {
+        tokio::spawn(worker(ctx.clone(), c));
+    }
+}
+
 async fn run(db: Db, hub: Arc<Hub>, mut stopped: watch::Receiver<bool>) {
     let mut wake = super::signal().subscribe();
-    let in_flight = Arc::new(Mutex::new(InFlight::default()));
-    let freed = Arc::new(Notify::new());
     let (tx, rx) = mpsc::channel::<Done>(hub.config.concurrency.max(1) * 2);
     let writer = tokio::spawn(write_outcomes(db.clone(), rx));
+    let ctx = Ctx {
+        hub: hub.clone(),
+        tx,
+        lanes: Shared::default(),
+        freed: Arc::new(Notify::new()),
+    };
     let cap = hub.config.per_receiver;
+    // A receiver's lane holds up to `cap` attempts in flight and `cap` more claimed ahead;
+    // the process, twice its concurrency.
+    let (lane_max, process_max) = (2 * cap, 2 * hub.config.concurrency);
     tracing::info!(
         concurrency = hub.config.concurrency,
         per_receiver = cap,
@@ -127,90 +260,51 @@ async fn run(db: Db, hub: Arc<Hub>, mut stopped: watch::Receiver<bool>) {
         if *stopped.borrow() {
             break;
         }
-        let (free, saturated, busy) = {
-            let f = in_flight.lock().unwrap_or_else(|p| p.into_inner());
-            let saturated: Vec<String> = f
-                .per_receiver
-                .iter()
-                .filter(|(_, n)| **n >= cap)
-                .map(|(r, _)| r.clone())
-                .collect();
-            let busy: Vec<(String, usize)> = f
-                .per_receiver
-                .iter()
-                .filter(|(_, n)| **n < cap)
-                .map(|(r, n)| (r.clone(), cap - n))
-                .collect();
+        start_ready(&ctx);
+        let (budget, saturated, busy) = {
+            let l = lock(&ctx.lanes);
+            let mut saturated = Vec::new();
+            let mut busy = Vec::new();
+            for (r, lane) in &l.lanes {
+                let used = lane.running + lane.queue.len();
+                if used >= lane_max {
+                    saturated.push(r.clone());
+                } else {
+                    busy.push((r.clone(), lane_max - used));
+                }
+            }
             (
-                hub.config.concurrency.saturating_sub(f.total),
+                process_max.saturating_sub(l.running + l.queued),
                 saturated,
                 busy,
             )
         };
-        // Whether capacity, not a lack of due work, limited this round: then a finished
-        // attempt is a reason to look again.
-        let mut limited = free == 0 || !saturated.is_empty();
+        // Whether room, not a lack of due work, limited this round: then a lane running low
+        // is a reason to look again.
+        let mut limited = budget == 0 || !saturated.is_empty();
         let mut full = false;
-        if free > 0 {
-            let limit = free.min(MAX_BATCH);
+        if budget > 0 {
+            let limit = budget.min(MAX_BATCH);
             let room: HashMap<String, usize> = busy.iter().cloned().collect();
             match claim(&db, &hub, limit, saturated, busy).await {
                 Ok(batch) => {
                     full = batch.len() == limit;
-                    // A receiver that got all the room it had may have more due: look again
-                    // when an attempt finishes (attempts finishing during the claim left
-                    // room that this claim did not see).
-                    let mut per: HashMap<&str, usize> = HashMap::new();
-                    for c in &batch {
-                        *per.entry(c.receiver.as_str()).or_default() += 1;
-                    }
-                    limited |= per.iter().any(|(r, n)| {
-                        let room = room.get(*r).copied().unwrap_or(cap);
-                        *n >= room
-                    });
-                    drop(per);
-                    let mut handed_back = Vec::new();
+                    let mut l = lock(&ctx.lanes);
+                    let mut per: HashMap<String, usize> = HashMap::new();
                     for c in batch {
-                        let start = {
-                            let mut f = in_flight.lock().unwrap_or_else(|p| p.into_inner());
-                            let n = f.per_receiver.entry(c.receiver.clone()).or_default();
-                            if *n < cap {
-                                *n += 1;
-                                f.total += 1;
-                                true
-                            } else {
-                                false
-                            }
-                        };
-                        if start {
-                            let (hub, tx, in_flight, freed) =
-                                (hub.clone(), tx.clone(), in_flight.clone(), freed.clone());
-                            tokio::spawn(async move {
-                                let receiver = c.receiver.clone();
-                                let done = attempt(&hub, c).await;
-                                let _ = tx.send(done).await;
-                                let mut f = in_flight.lock().unwrap_or_else(|p| p.into_inner());
-                                f.total -= 1;
-                                if let Some(n) = f.per_receiver.get_mut(&receiver) {
-                                    *n -= 1;
-                                    if *n == 0 {
-                                        f.per_receiver.remove(&receiver);
-                                    }
-                                }
-                                drop(f);
-                                freed.notify_one();
-                            });
-                        } else {
-                            handed_back.push(c);
-                        }
+                        *per.entry(c.receiver.clone()).or_default() += 1;
+                        l.queued += 1;
+                        l.lanes
+                            .entry(c.receiver.clone())
+                            .or_default()
+                            .queue
+                            .push_back(c);
                     }
-                    if !handed_back.is_empty() {
-                        limited = true;
-                        full = false;
-                        if let Err(e) = release(&db, handed_back).await {
-                            tracing::error!(error = %e, "could not hand back webhook deliveries");
-                        }
-                    }
+                    drop(l);
+                    limited |= per
+                        .iter()
+                        .any(|(r, n)| *n >= room.get(r).copied().unwrap_or(lane_max));
+                    start_ready(&ctx);
                 }
                 Err(e) => {
                     tracing::error!(error = %e, "could not claim webhook deliveries");
@@ -224,25 +318,34 @@ async fn run(db: Db, hub: Arc<Hub>, mut stopped: watch::Receiver<bool>) {
         }
         tokio::select! {
             _ = wake.changed() => {}
-            // A receiver's backlog: let a few more attempts finish, so that one claim takes
-            // their room together instead of one claim per finished attempt.
-            _ = freed.notified(), if limited => tokio::time::sleep(Duration::from_millis(2)).await,
+            _ = ctx.freed.notified(), if limited => {}
             _ = tokio::time::sleep(hub.config.poll) => {}
             _ = stopped.changed() => {}
         }
     }
-    // Let the attempts in flight finish (each is bounded by the timeout).
+    // Workers finish the attempt in hand (each bounded by the timeout) and take no more; what
+    // waits is handed back at once rather than when its lease runs out.
+    lock(&ctx.lanes).stopping = true;
     loop {
-        let total = in_flight.lock().unwrap_or_else(|p| p.into_inner()).total;
-        if total == 0 {
+        if lock(&ctx.lanes).running == 0 {
             break;
         }
         tokio::select! {
-            _ = freed.notified() => {}
+            _ = ctx.freed.notified() => {}
             _ = tokio::time::sleep(Duration::from_millis(50)) => {}
         }
     }
-    drop(tx);
+    let waiting: Vec<Claimed> = lock(&ctx.lanes)
+        .lanes
+        .drain()
+        .flat_map(|(_, lane)| lane.queue)
+        .collect();
+    if !waiting.is_empty() {
+        if let Err(e) = release(&db, waiting).await {
+            tracing::error!(error = %e, "could not hand back webhook deliveries");
+        }
+    }
+    drop(ctx);
     let _ = writer.await;
     tracing::info!("webhook dispatcher stopped");
 }
@@ -372,6 +475,7 @@ async fn claim(
                 Claimed {
                     id: r[0].as_i64().unwrap_or_default(),
                     claim: claim.clone(),
+                    lease_until: lease,
                     event: text(1),
                     attempts: r[2].as_i64().unwrap_or(0),
                     base_at: r[3].as_timestamp().unwrap_or(now),
@@ -388,19 +492,18 @@ async fn claim(
     .await
 }
 
-/// Gives claimed deliveries back untouched (their receiver is at its cap here).
+/// Gives claimed deliveries back untouched (at shutdown, those not started).
 async fn release(db: &Db, batch: Vec<Claimed>) -> Result<(), ApiError> {
-    let claim = batch[0].claim.clone();
-    let ids: Vec<i64> = batch.iter().map(|c| c.id).collect();
     db.run(move |conn| {
-        let marks = vec!["?"; ids.len()].join(", ");
-        let mut sql = Sql::new(format!(
-            "UPDATE webhook_deliveries SET lease_until = NULL, claim = NULL \
-             WHERE claim = ? AND id IN ({marks})"
-        ))
-        .bind(claim);
-        sql.binds.extend(ids.into_iter().map(Val::from));
-        sql.execute(conn)?;
+        for c in &batch {
+            Sql::new(
+                "UPDATE webhook_deliveries SET lease_until = NULL, claim = NULL \
+                 WHERE id = ? AND claim = ?",
+            )
+            .bind(c.id)
+            .bind(c.claim.as_str())
+            .execute(conn)?;
+        }
         Ok(())
     })
     .await

@@ -104,9 +104,11 @@ impl Config {
         );
         let lease = parse_duration(&s.webhook_lease)
             .map_err(|e| anyhow::anyhow!("CHARTD_WEBHOOK_LEASE: {e}"))?;
+        // A claimed delivery may wait for one attempt ahead of it in its receiver's lane,
+        // then make its own.
         anyhow::ensure!(
-            lease >= timeout + Duration::from_secs(5),
-            "CHARTD_WEBHOOK_LEASE must be at least CHARTD_WEBHOOK_TIMEOUT + 5s"
+            lease >= timeout * 2 + Duration::from_secs(5),
+            "CHARTD_WEBHOOK_LEASE must be at least twice CHARTD_WEBHOOK_TIMEOUT + 5s"
         );
         let poll = parse_duration(&s.webhook_poll)
             .map_err(|e| anyhow::anyhow!("CHARTD_WEBHOOK_POLL: {e}"))?;

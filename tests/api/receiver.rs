@@ -249,7 +249,7 @@ pub fn settings() -> chartd::settings::Settings {
     let mut s = test_settings();
     s.webhook_allow_private = Some(true);
     s.webhook_timeout = "2s".into();
-    s.webhook_lease = "7s".into();
+    s.webhook_lease = "9s".into();
     s.webhook_poll = "100ms".into();
     s
 }

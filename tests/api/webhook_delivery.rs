@@ -437,8 +437,8 @@ fn serve(app: &TestApp, extra: &[(&str, &str)]) -> Serve {
         app.settings.secret_key.as_deref().unwrap(),
     )
     .env("CHARTD_WEBHOOK_ALLOW_PRIVATE", "true")
-    .env("CHARTD_WEBHOOK_TIMEOUT", "3s")
-    .env("CHARTD_WEBHOOK_LEASE", "8s")
+    .env("CHARTD_WEBHOOK_TIMEOUT", "2s")
+    .env("CHARTD_WEBHOOK_LEASE", "9s")
     .env("CHARTD_WEBHOOK_POLL", "100ms")
     .env("CHARTD_LOG", "error")
     .stdout(Stdio::null())
@@ -515,7 +515,7 @@ async fn killing_the_server_loses_no_delivery_pending_or_in_flight() {
         Behavior {
             delay: Duration::from_millis(100),
             slow_first: 2,
-            slow_delay: Duration::from_secs(2),
+            slow_delay: Duration::from_millis(1500),
             ..Behavior::default()
         },
     );
