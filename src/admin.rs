@@ -343,6 +343,42 @@ pub fn token_create(
     })
 }
 
+/// Registers a webhook for an app (unverified: the app verifies it with POST
+/// /api/webhooks/{id}/verify). Checked as POST /api/webhooks checks it; errors name the flag.
+pub fn webhook_create(
+    conn: &mut Conn,
+    client_id: &str,
+    callback_url: &str,
+    secret_token: &str,
+    events: &str,
+    allow_private: bool,
+) -> anyhow::Result<i64> {
+    use crate::webhooks::{api, guard, input};
+    let body =
+        json!({"callback_url": callback_url, "secret_token": secret_token, "events": events});
+    let input =
+        input::parse_input(body.as_object().context("a JSON object")?, true).map_err(|e| {
+            let (key, messages) =
+                e.0.iter()
+                    .next()
+                    .map(|(k, m)| (k.clone(), m.join(" ")))
+                    .unwrap_or_default();
+            anyhow::anyhow!("--{}: {messages}", key.replace('_', "-"))
+        })?;
+    if let Some(url) = &input.callback_url {
+        guard::check_url_blocking(url, allow_private)
+            .map_err(|e| anyhow::anyhow!("--callback-url: {e}"))?;
+    }
+    let app = Sql::new("SELECT id FROM apps WHERE client_id = ?")
+        .bind(client_id)
+        .load_i64(conn)?
+        .with_context(|| format!("--client-id {client_id:?}: no such app"))?;
+    api::insert(conn, app, input, now()).map_err(|e| match e {
+        crate::error::ApiError::BadRequest(d) => anyhow::anyhow!(d),
+        other => anyhow::anyhow!("{other}"),
+    })
+}
+
 /// What `serve --demo` prints.
 #[derive(Debug, serde::Serialize)]
 pub struct DemoInfo {

@@ -34,6 +34,7 @@ pub struct Metrics {
     pub registry: Registry,
     pub requests: Family<RequestLabels, Counter>,
     pub latency: Family<RequestLabels, Histogram>,
+    pub webhooks: crate::webhooks::WebhookMetrics,
 }
 
 impl Metrics {
@@ -58,10 +59,13 @@ impl Metrics {
             "Time to answer HTTP requests",
             latency.clone(),
         );
+        let webhooks = crate::webhooks::WebhookMetrics::default();
+        webhooks.register(&mut registry);
         Metrics {
             registry,
             requests,
             latency,
+            webhooks,
         }
     }
 }
@@ -83,21 +87,30 @@ pub struct AppState {
     pub server_key: crate::oauth::secret::ServerKey,
     /// Per-address throttling of logins and the token endpoint.
     pub throttle: crate::throttle::Throttle,
+    /// Webhook settings, clock, metrics and HTTP client (shared with this process's
+    /// dispatcher).
+    pub webhooks: Arc<crate::webhooks::Hub>,
 }
 
 impl AppState {
-    /// Panics when the secret key cannot be loaded: callers resolve it first (`main` sets
-    /// `settings.secret_key` from [`Settings::load_secret_key`]).
+    /// Panics when the secret key cannot be loaded or the webhook settings are invalid:
+    /// callers check them first (`main` sets `settings.secret_key` from
+    /// [`Settings::load_secret_key`] and checks `webhooks::Config::from_settings`).
     pub fn new(db: Db, settings: Settings, audit: AuditSink) -> AppState {
         let key = settings
             .load_secret_key()
             .expect("the secret key (CHARTD_SECRET_KEY or its file) is readable");
+        let metrics = Metrics::new();
+        let webhooks = crate::webhooks::Config::from_settings(&settings)
+            .and_then(|c| crate::webhooks::Hub::new(c, metrics.webhooks.clone()))
+            .expect("the webhook settings are valid");
         AppState {
+            webhooks: Arc::new(webhooks),
             server_key: crate::oauth::secret::ServerKey::new(&key),
             throttle: crate::throttle::Throttle::new(&settings),
             db,
             audit,
-            metrics: Metrics::new(),
+            metrics,
             openapi: crate::api::openapi::render(crate::resources::ALL),
             base_url: settings.public_url(),
             limiter: crate::ratelimit::Limiter::new(
@@ -208,8 +221,9 @@ fn limit_headers(headers: &mut actix_web::http::header::HeaderMap, d: &crate::ra
 
 /// The gate in front of /api/: resolves the bearer token (the handlers' extractor reuses it)
 /// and counts the call against its application's hourly limit, answering 429 past it. Every
-/// answer to a known application carries the X-RateLimit-* headers. A request without a valid
-/// bearer token passes on to its handler, which answers 401 (or authenticates otherwise).
+/// answer to a known application carries the X-RateLimit-* headers. The webhooks management
+/// API's callers are apps (HTTP Basic): their calls count against the same limit. A request
+/// without valid credentials passes on to its handler, which answers 401.
 async fn api_gate(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
@@ -218,11 +232,25 @@ async fn api_gate(
     let (Some(state), true) = (state, req.path().starts_with("/api/")) else {
         return Ok(next.call(req).await?.map_into_left_body());
     };
-    let Ok(user) = crate::api::auth::authenticate(&state, req.request()).await else {
-        return Ok(next.call(req).await?.map_into_left_body());
+    let app_id = match crate::api::auth::authenticate(&state, req.request()).await {
+        Ok(user) => {
+            let app_id = user.app_id;
+            req.extensions_mut().insert(user);
+            app_id
+        }
+        Err(_) if req.path().starts_with("/api/webhooks") => {
+            match crate::webhooks::auth::authenticate(&state, req.request()).await {
+                Ok(app) => {
+                    let app_id = app.id;
+                    req.extensions_mut()
+                        .insert(crate::webhooks::auth::Caller(app));
+                    app_id
+                }
+                Err(_) => return Ok(next.call(req).await?.map_into_left_body()),
+            }
+        }
+        Err(_) => return Ok(next.call(req).await?.map_into_left_body()),
     };
-    let app_id = user.app_id;
-    req.extensions_mut().insert(user);
     if !state.limiter.enabled {
         return Ok(next.call(req).await?.map_into_left_body());
     }
@@ -287,6 +315,35 @@ async fn normalize_path(
     next.call(req).await
 }
 
+/// `chartd worker --metrics-bind`: /metrics (the worker's webhook metrics) and /healthz only.
+pub fn metrics_server(registry: Registry, listener: TcpListener) -> std::io::Result<Server> {
+    let registry = web::Data::new(registry);
+    Ok(HttpServer::new(move || {
+        App::new()
+            .app_data(registry.clone())
+            .route("/healthz", web::get().to(healthz))
+            .route(
+                "/metrics",
+                web::get().to(|registry: web::Data<Registry>| async move {
+                    let mut out = String::new();
+                    prometheus_client::encoding::text::encode(&mut out, &registry)
+                        .map_err(ApiError::internal)?;
+                    Ok::<_, ApiError>(
+                        HttpResponse::Ok()
+                            .content_type(
+                                "application/openmetrics-text; version=1.0.0; charset=utf-8",
+                            )
+                            .body(out),
+                    )
+                }),
+            )
+    })
+    .workers(1)
+    .disable_signals()
+    .listen(listener)?
+    .run())
+}
+
 /// Every route: operations endpoints, then each registered resource.
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/healthz", web::get().to(healthz))
@@ -294,6 +351,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/metrics", web::get().to(metrics))
         .route("/openapi.json", web::get().to(openapi));
     crate::oauth::routes(cfg);
+    crate::webhooks::api::routes(cfg);
     for res in crate::resources::ALL {
         crate::api::handlers::register(cfg, res);
     }

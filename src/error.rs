@@ -56,6 +56,9 @@ pub enum ApiError {
     BadRequest(String),
     /// 401 with `WWW-Authenticate: Bearer`.
     Unauthorized(String),
+    /// 401 with `WWW-Authenticate: Basic`: an app's client credentials are missing or wrong
+    /// (the webhooks management API).
+    UnauthorizedClient(String),
     /// 403.
     Forbidden(String),
     /// 404.
@@ -101,7 +104,7 @@ impl ResponseError for ApiError {
             ApiError::Validation(_) | ApiError::BulkValidation(_) | ApiError::BadRequest(_) => {
                 StatusCode::BAD_REQUEST
             }
-            ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            ApiError::Unauthorized(_) | ApiError::UnauthorizedClient(_) => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
@@ -128,6 +131,10 @@ impl ResponseError for ApiError {
             | ApiError::Unavailable(d) => json!({ "detail": d }),
             ApiError::Unauthorized(d) => {
                 res.insert_header((header::WWW_AUTHENTICATE, "Bearer realm=\"api\""));
+                json!({ "detail": d })
+            }
+            ApiError::UnauthorizedClient(d) => {
+                res.insert_header((header::WWW_AUTHENTICATE, "Basic realm=\"chartd\""));
                 json!({ "detail": d })
             }
             ApiError::NotFound => json!({ "detail": "Not found." }),

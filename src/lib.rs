@@ -12,3 +12,4 @@ pub mod resources;
 pub mod settings;
 pub mod telemetry;
 pub mod throttle;
+pub mod webhooks;

@@ -14,6 +14,8 @@ use chartd::app::{self, AppState};
 use chartd::db::{migrate, Db, DbUrl};
 use chartd::oauth::secret::ServerKey;
 use chartd::settings::Settings;
+use chartd::webhooks::dispatch::Dispatcher;
+use chartd::webhooks::{Config as WebhookConfig, Hub, WebhookMetrics};
 
 /// mimalloc: list answers allocate a value per field, and glibc's allocator was a tenth of
 /// their CPU time.
@@ -40,6 +42,12 @@ enum Command {
         /// Seed a demo practice (idempotent), print its logins, and allow private webhook URLs.
         #[arg(long)]
         demo: bool,
+    },
+    /// Deliver webhooks (a dispatcher without the HTTP API), until SIGTERM or SIGINT.
+    Worker {
+        /// Also serve /metrics (Prometheus) and /healthz on this address.
+        #[arg(long = "metrics-bind")]
+        metrics_bind: Option<String>,
     },
     /// Apply pending migrations.
     Migrate,
@@ -69,6 +77,28 @@ enum Command {
     Token {
         #[command(subcommand)]
         action: TokenCmd,
+    },
+    /// Webhooks of an app.
+    Webhook {
+        #[command(subcommand)]
+        action: WebhookCmd,
+    },
+}
+
+#[derive(Subcommand)]
+enum WebhookCmd {
+    /// Register a webhook (unverified until the app verifies it).
+    Create {
+        #[arg(long = "client-id")]
+        client_id: String,
+        #[arg(long = "callback-url")]
+        callback_url: String,
+        /// At least 32 random characters, e.g. `openssl rand -hex 20`.
+        #[arg(long = "secret-token")]
+        secret_token: String,
+        /// Comma-separated event names, e.g. PATIENT_CREATE,PATIENT_MODIFY.
+        #[arg(long)]
+        events: String,
     },
 }
 
@@ -176,6 +206,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     let settings = cli.settings;
     match cli.command {
         Command::Serve { demo } => serve(settings, demo),
+        Command::Worker { metrics_bind } => worker(settings, metrics_bind),
         Command::Migrate => {
             let url = DbUrl::parse(&settings.database_url)?;
             let db = Db::connect(&url, 1)?;
@@ -278,6 +309,27 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             print(json!({"id": id, "client_id": client_id, "rate_limit": limit}));
             Ok(())
         }
+        Command::Webhook {
+            action:
+                WebhookCmd::Create {
+                    client_id,
+                    callback_url,
+                    secret_token,
+                    events,
+                },
+        } => {
+            let db = open_db(&settings)?;
+            let id = admin::webhook_create(
+                &mut *db.get()?,
+                &client_id,
+                &callback_url,
+                &secret_token,
+                &events,
+                settings.webhook_allow_private.unwrap_or(false),
+            )?;
+            print(json!({"id": id}));
+            Ok(())
+        }
         Command::Token {
             action:
                 TokenCmd::Create {
@@ -308,6 +360,7 @@ fn serve(mut settings: Settings, demo: bool) -> anyhow::Result<()> {
     }
     // Resolved once here (reading or generating the key file), so the state cannot fail.
     settings.secret_key = Some(settings.load_secret_key()?);
+    WebhookConfig::from_settings(&settings)?;
     let db = open_db(&settings)?;
     if demo {
         let key = ServerKey::new(settings.secret_key.as_deref().unwrap_or_default());
@@ -323,12 +376,53 @@ fn serve(mut settings: Settings, demo: bool) -> anyhow::Result<()> {
     });
     actix_web::rt::System::new().block_on(async move {
         let (audit, audit_task) = AuditSink::start(db.clone());
-        let state = Arc::new(AppState::new(db, settings.clone(), audit));
+        let state = Arc::new(AppState::new(db.clone(), settings.clone(), audit));
+        let dispatcher = (state.webhooks.config.concurrency > 0)
+            .then(|| Dispatcher::start(db, state.webhooks.clone()));
         tracing::info!(bind = %settings.bind, public_url = %settings.public_url(), "chartd serving");
         app::server(state, listener, workers)?.await?;
+        if let Some(d) = dispatcher {
+            d.stop().await;
+        }
         // The server has stopped and dropped its state: the audit queue drains and closes.
         let _ = audit_task.await;
         tracing::info!("chartd stopped");
+        anyhow::Ok(())
+    })
+}
+
+/// `chartd worker`: only the webhook dispatcher, until SIGTERM or SIGINT; then the attempts in
+/// flight finish and are recorded.
+fn worker(settings: Settings, metrics_bind: Option<String>) -> anyhow::Result<()> {
+    chartd::telemetry::init(&settings.log, &settings.log_format);
+    let config = WebhookConfig::from_settings(&settings)?;
+    anyhow::ensure!(
+        config.concurrency > 0,
+        "CHARTD_WEBHOOK_CONCURRENCY must be at least 1 for a worker"
+    );
+    let db = open_db(&settings)?;
+    let metrics = WebhookMetrics::default();
+    let hub = Arc::new(Hub::new(config, metrics.clone())?);
+    let listener = match &metrics_bind {
+        Some(addr) => {
+            Some(TcpListener::bind(addr).with_context(|| format!("could not bind {addr}"))?)
+        }
+        None => None,
+    };
+    actix_web::rt::System::new().block_on(async move {
+        if let Some(listener) = listener {
+            let mut registry = prometheus_client::registry::Registry::default();
+            metrics.register(&mut registry);
+            actix_web::rt::spawn(app::metrics_server(registry, listener)?);
+        }
+        let dispatcher = Dispatcher::start(db, hub);
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
+        }
+        tracing::info!("chartd worker stopping");
+        dispatcher.stop().await;
         anyhow::Ok(())
     })
 }

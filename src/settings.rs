@@ -119,7 +119,7 @@ pub struct Settings {
     )]
     pub trust_forwarded_for: bool,
 
-    /// Redelivery offsets from the initial event.
+    /// Redelivery offsets from the initial event (`ms`, `s`, `m`, `h` suffixes; increasing).
     #[arg(
         long = "webhook-retry-schedule",
         env = "CHARTD_WEBHOOK_RETRY_SCHEDULE",
@@ -144,6 +144,46 @@ pub struct Settings {
         global = true
     )]
     pub webhook_allow_private: Option<bool>,
+
+    /// Webhook deliveries one process runs at once (0: this process delivers none; leave it
+    /// to `chartd worker` processes).
+    #[arg(
+        long = "webhook-concurrency",
+        env = "CHARTD_WEBHOOK_CONCURRENCY",
+        default_value_t = 64,
+        global = true
+    )]
+    pub webhook_concurrency: usize,
+
+    /// Deliveries one process runs at once to one receiver (callback host and port), so a
+    /// slow receiver cannot hold every slot.
+    #[arg(
+        long = "webhook-per-receiver",
+        env = "CHARTD_WEBHOOK_PER_RECEIVER",
+        default_value_t = 8,
+        global = true
+    )]
+    pub webhook_per_receiver: usize,
+
+    /// How long a process holds a claimed delivery; if it dies, another process takes the
+    /// delivery over after this long. At least CHARTD_WEBHOOK_TIMEOUT + 5s.
+    #[arg(
+        long = "webhook-lease",
+        env = "CHARTD_WEBHOOK_LEASE",
+        default_value = "60s",
+        global = true
+    )]
+    pub webhook_lease: String,
+
+    /// How often an idle dispatcher looks for due deliveries that other processes queued
+    /// (its own process wakes it at once).
+    #[arg(
+        long = "webhook-poll",
+        env = "CHARTD_WEBHOOK_POLL",
+        default_value = "250ms",
+        global = true
+    )]
+    pub webhook_poll: String,
 
     /// Log filter (tracing-subscriber syntax).
     #[arg(
@@ -269,20 +309,24 @@ impl Settings {
     }
 }
 
-/// Parses "90s", "10m", "1h" (or bare seconds) into a duration.
+/// Parses "250ms", "90s", "10m", "1h" (or bare seconds) into a duration.
 pub fn parse_duration(s: &str) -> anyhow::Result<Duration> {
     let s = s.trim();
-    let (num, mult) = match s.chars().last() {
-        Some('s') => (&s[..s.len() - 1], 1),
-        Some('m') => (&s[..s.len() - 1], 60),
-        Some('h') => (&s[..s.len() - 1], 3600),
-        _ => (s, 1),
+    let (num, millis) = if let Some(n) = s.strip_suffix("ms") {
+        (n, 1)
+    } else {
+        match s.chars().last() {
+            Some('s') => (&s[..s.len() - 1], 1000),
+            Some('m') => (&s[..s.len() - 1], 60_000),
+            Some('h') => (&s[..s.len() - 1], 3_600_000),
+            _ => (s, 1000),
+        }
     };
     let n: u64 = num
         .trim()
         .parse()
         .map_err(|_| anyhow::anyhow!("not a duration: {s:?}"))?;
-    Ok(Duration::from_secs(n * mult))
+    Ok(Duration::from_millis(n.saturating_mul(millis)))
 }
 
 #[cfg(test)]
@@ -294,6 +338,8 @@ mod tests {
         assert_eq!(parse_duration("10s").unwrap(), Duration::from_secs(10));
         assert_eq!(parse_duration("3h").unwrap(), Duration::from_secs(10800));
         assert_eq!(parse_duration("2m").unwrap(), Duration::from_secs(120));
+        assert_eq!(parse_duration("250ms").unwrap(), Duration::from_millis(250));
+        assert_eq!(parse_duration("5").unwrap(), Duration::from_secs(5));
         assert!(parse_duration("x").is_err());
     }
 }

@@ -12,7 +12,7 @@ use crate::api::fields::{self, Mode};
 use crate::api::files::{self, PendingFiles};
 use crate::api::filters::{self, Params};
 use crate::api::pagination::{self, Page};
-use crate::api::resource::{Field, Kind, Op, Record, Resource, Sharing};
+use crate::api::resource::{Change, Field, Kind, Op, Record, Resource, Sharing};
 use crate::api::Ctx;
 use crate::db::{Conn, Sql, Ty, Val};
 use crate::error::{ApiError, FieldErrors};
@@ -102,6 +102,20 @@ impl Compiled {
             record_fields,
             record_select,
         }))
+    }
+
+    /// The compiled form of a resource, made once per process (for code that renders or
+    /// writes another resource's objects, like the webhook outbox).
+    pub fn cached(res: &'static Resource) -> &'static Compiled {
+        use std::collections::HashMap;
+        use std::sync::{Mutex, OnceLock};
+        static MAP: OnceLock<Mutex<HashMap<usize, &'static Compiled>>> = OnceLock::new();
+        let key = res as *const Resource as usize;
+        let mut map = MAP
+            .get_or_init(Default::default)
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        map.entry(key).or_insert_with(|| Compiled::new(res))
     }
 
     pub fn output(&self, verbose: bool) -> &Output {
@@ -263,6 +277,7 @@ impl Compiled {
     fn insert_created(&self, conn: &mut Conn, ctx: &Ctx, rec: &Record) -> Result<i64, ApiError> {
         let id = self.insert(conn, ctx, rec)?;
         self.res.hooks.after_write(ctx, conn, Op::Create, id)?;
+        crate::webhooks::outbox::raise_change(conn, ctx, self, Change::Create, id)?;
         if self.res.audited {
             audit::insert(conn, &[audit(self, ctx, Op::Create, Some(id), None)])?;
         }
@@ -515,8 +530,17 @@ pub async fn update(
             let mut rec = parsed.map_err(ApiError::Validation)?;
             let errors = c.validate(&ctx, conn, op, &mut rec, Some(&current))?;
             errors.into_result()?;
+            // Archiving through PUT/PATCH is the object's deletion, for webhook events.
+            let archives = rec.get("archived").and_then(Val::as_bool) == Some(true)
+                && current.get("archived").and_then(Val::as_bool) == Some(false);
             c.update_row(conn, id, &rec)?;
             c.res.hooks.after_write(&ctx, conn, op, id)?;
+            let change = if archives && c.res.events.delete.is_some() {
+                Change::Delete
+            } else {
+                Change::Modify
+            };
+            crate::webhooks::outbox::raise_change(conn, &ctx, c, change, id)?;
             if c.res.audited {
                 audit::insert(conn, &[audit(c, &ctx, op, Some(id), None)])?;
             }
@@ -562,10 +586,29 @@ pub async fn destroy(c: &'static Compiled, ctx: Ctx, id: i64) -> Result<HttpResp
         // SQLite before 3.33 and PostgreSQL both accept the alias in UPDATE/DELETE.
         c.scope(&ctx, &mut sql);
         sql.push(" AND t.id = ?", [Val::from(id)]);
+        // A removed object is rendered for its webhooks while it still exists.
+        let gone = match (c.res.soft_delete, c.res.events.delete) {
+            (false, Some(event)) => crate::webhooks::outbox::snapshot(conn, &ctx, c, event, id)?,
+            _ => None,
+        };
         if sql.execute(conn)? == 0 {
             return Err(ApiError::NotFound);
         }
         c.res.hooks.after_write(&ctx, conn, Op::Destroy, id)?;
+        match gone {
+            Some(snapshot) => crate::webhooks::outbox::record(conn, &ctx, snapshot)?,
+            // An archived object still answers GET: a deletion if the resource has that
+            // event, else a modification.
+            None if c.res.soft_delete => {
+                let change = if c.res.events.delete.is_some() {
+                    Change::Delete
+                } else {
+                    Change::Modify
+                };
+                crate::webhooks::outbox::raise_change(conn, &ctx, c, change, id)?;
+            }
+            None => {}
+        }
         if c.res.audited {
             audit::insert(conn, &[audit(c, &ctx, Op::Destroy, Some(id), None)])?;
         }

@@ -233,6 +233,23 @@ pub fn mark_extension(op: OperationBuilder, summary: &str) -> OperationBuilder {
         ))
 }
 
+/// The webhook events an action raises, as a sentence.
+fn events_note(res: &Resource, action: &str) -> Option<String> {
+    let e = res.events;
+    let (main, archive) = match action {
+        "create" => (e.create, None),
+        "update" | "partial_update" => (e.modify, e.delete),
+        "destroy" if res.soft_delete => (e.delete.or(e.modify), None),
+        "destroy" => (e.delete, None),
+        _ => (None, None),
+    };
+    let main = main?;
+    Some(match archive {
+        Some(delete) => format!("Webhook event: {main} ({delete} when it sets archived to true)."),
+        None => format!("Webhook event: {main}."),
+    })
+}
+
 fn operation(res: &Resource, action: &str, summary: String) -> OperationBuilder {
     let extension = is_extension(res, action);
     let summary = if extension {
@@ -262,6 +279,10 @@ fn operation(res: &Resource, action: &str, summary: String) -> OperationBuilder 
         )
     } else {
         desc
+    };
+    let desc = match events_note(res, action) {
+        Some(note) => format!("{desc} {note}"),
+        None => desc,
     };
     let op = OperationBuilder::new()
         .operation_id(Some(format!("{}_{action}", res.path)))
@@ -509,6 +530,7 @@ pub fn document(resources: &[&'static Resource]) -> OpenApi {
         add_resource(&mut paths, res);
     }
     let components = crate::oauth::openapi::add(&mut paths, components);
+    let components = crate::webhooks::openapi::add(&mut paths, components);
     paths.add_path_operation(
         "/healthz",
         vec![HttpMethod::Get],
@@ -549,7 +571,7 @@ pub fn document(resources: &[&'static Resource]) -> OpenApi {
             ty(Type::Object),
         ),
     );
-    OpenApiBuilder::new()
+    let mut doc = OpenApiBuilder::new()
         .info(
             InfoBuilder::new()
                 .title("chartd")
@@ -562,7 +584,14 @@ pub fn document(resources: &[&'static Resource]) -> OpenApi {
         )
         .paths(paths)
         .components(Some(components.build()))
-        .build()
+        .build();
+    // OpenAPI 3.1 `webhooks` (which utoipa has no field for): what chartd sends to receivers.
+    doc.extensions = Some(
+        [("webhooks", crate::webhooks::openapi::outgoing())]
+            .into_iter()
+            .collect(),
+    );
+    doc
 }
 
 /// The document as served and checked in: pretty JSON with a final newline.

@@ -474,6 +474,58 @@ pub trait Hooks: Sync {
 pub struct NoHooks;
 impl Hooks for NoHooks {}
 
+/// The webhook events a resource raises (CONTRACT.md, Webhooks). The framework records them
+/// in the outbox inside the write's transaction: `create` after every POST (single, bulk, or
+/// `handlers::create_in`), `modify` after every PUT and PATCH, and after a DELETE that only
+/// archives the object unless `delete` is set; `delete` after a DELETE, and after a PUT or
+/// PATCH that sets `archived` from false to true.
+#[derive(Clone, Copy)]
+pub struct Events {
+    pub create: Option<&'static str>,
+    pub modify: Option<&'static str>,
+    pub delete: Option<&'static str>,
+    /// The resource whose GET /api/{path}/{id} is the event's `object`, when this one is
+    /// another view of the same rows (patients_summary sends patients).
+    pub object: Option<&'static Resource>,
+}
+
+impl Events {
+    pub const NONE: Events = Events {
+        create: None,
+        modify: None,
+        delete: None,
+        object: None,
+    };
+
+    /// Create and modify events.
+    pub const fn create_modify(create: &'static str, modify: &'static str) -> Events {
+        Events {
+            create: Some(create),
+            modify: Some(modify),
+            ..Events::NONE
+        }
+    }
+}
+
+/// Which kind of change a write made, for [`Events`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Change {
+    Create,
+    Modify,
+    Delete,
+}
+
+impl Events {
+    /// The event a change raises, if any.
+    pub fn name(&self, change: Change) -> Option<&'static str> {
+        match change {
+            Change::Create => self.create,
+            Change::Modify => self.modify,
+            Change::Delete => self.delete,
+        }
+    }
+}
+
 pub struct Resource {
     /// URL segment under /api/ (and the table name unless `table` is set).
     pub path: &'static str,
@@ -504,6 +556,8 @@ pub struct Resource {
     pub verbose_page_size: (i64, i64),
     /// The column `date` and `date_range` apply to, if the resource has those filters.
     pub hooks: &'static dyn Hooks,
+    /// The webhook events its writes raise.
+    pub events: Events,
 }
 
 impl Resource {
@@ -526,6 +580,7 @@ impl Resource {
         page_size: (250, 250),
         verbose_page_size: (50, 50),
         hooks: &NoHooks,
+        events: Events::NONE,
     };
 
     pub fn table(&self) -> &'static str {

@@ -190,6 +190,9 @@ where
                 Conn::Sqlite(c) => AnsiTransactionManager::commit_transaction(c)?,
                 Conn::Pg(c) => AnsiTransactionManager::commit_transaction(c)?,
             }
+            if conn.depth() == 0 {
+                run_after_commit(true);
+            }
             Ok(v)
         }
         Err(e) => {
@@ -197,7 +200,35 @@ where
                 Conn::Sqlite(c) => AnsiTransactionManager::rollback_transaction(c),
                 Conn::Pg(c) => AnsiTransactionManager::rollback_transaction(c),
             };
+            if conn.depth() == 0 {
+                run_after_commit(false);
+            }
             Err(e)
+        }
+    }
+}
+
+thread_local! {
+    static AFTER_COMMIT: std::cell::RefCell<Vec<fn()>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Calls `f` once the outermost [`transaction`] running on this thread commits (nothing
+/// happens when it rolls back): for in-process notifications about committed rows, such as
+/// waking the webhook dispatcher. Registering the same function twice calls it once.
+pub fn after_commit(f: fn()) {
+    AFTER_COMMIT.with(|list| {
+        let mut list = list.borrow_mut();
+        if !list.contains(&f) {
+            list.push(f);
+        }
+    });
+}
+
+fn run_after_commit(committed: bool) {
+    let list = AFTER_COMMIT.with(|list| std::mem::take(&mut *list.borrow_mut()));
+    if committed {
+        for f in list {
+            f();
         }
     }
 }
@@ -205,6 +236,30 @@ where
 impl Conn {
     pub fn is_postgres(&self) -> bool {
         matches!(self, Conn::Pg(_))
+    }
+
+    /// How many transactions are open on this connection (0 outside any).
+    fn depth(&mut self) -> u32 {
+        let status = match self {
+            Conn::Pg(c) => AnsiTransactionManager::transaction_manager_status_mut(c),
+            Conn::Sqlite(c) => AnsiTransactionManager::transaction_manager_status_mut(c),
+        };
+        status
+            .transaction_depth()
+            .ok()
+            .flatten()
+            .map_or(0, |d| d.get())
+    }
+
+    /// The clause a `SELECT ... FROM table alias` appends to lock the rows it reads for the
+    /// rest of the statement's transaction, skipping rows another transaction holds
+    /// (PostgreSQL's `FOR UPDATE OF alias SKIP LOCKED`). Empty on SQLite, where writers
+    /// never run side by side.
+    pub fn skip_locked(&self, alias: &str) -> String {
+        match self {
+            Conn::Pg(_) => format!(" FOR UPDATE OF {alias} SKIP LOCKED"),
+            Conn::Sqlite(_) => String::new(),
+        }
     }
 
     /// Serializes the rest of this transaction with every other transaction taking the same

@@ -332,40 +332,45 @@ impl App {
     }
 }
 
-/// The client credentials of a request: HTTP Basic (RFC 6749 §2.3.1, each part
-/// form-urlencoded) or `client_id` + `client_secret` in the body, never both.
-fn client_credentials(req: &HttpRequest, params: &Params) -> Result<(String, String), OAuthError> {
-    let body_id = params.param("client_id")?;
-    let body_secret = params.param("client_secret")?;
-    let basic = req
+/// HTTP Basic client credentials (RFC 6749 §2.3.1, each part form-urlencoded): None when
+/// the request has no Basic Authorization header, Some(None) when it is malformed.
+pub fn basic_credentials(req: &HttpRequest) -> Option<Option<(String, String)>> {
+    let creds = req
         .headers()
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.split_once(' '))
         .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("basic"))
-        .map(|(_, creds)| creds.trim().to_string());
-    if let Some(creds) = basic {
+        .map(|(_, creds)| creds.trim().to_string())?;
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(creds)
+        .ok()
+        .and_then(|b| String::from_utf8(b).ok());
+    let Some((id, secret)) = decoded.as_deref().and_then(|d| d.split_once(':')) else {
+        return Some(None);
+    };
+    let unescape = |s: &str| {
+        url::form_urlencoded::parse(format!("v={s}").as_bytes())
+            .next()
+            .map(|(_, v)| v.into_owned())
+            .unwrap_or_default()
+    };
+    Some(Some((unescape(id), unescape(secret))))
+}
+
+/// The client credentials of a request: HTTP Basic or `client_id` + `client_secret` in the
+/// body, never both.
+fn client_credentials(req: &HttpRequest, params: &Params) -> Result<(String, String), OAuthError> {
+    let body_id = params.param("client_id")?;
+    let body_secret = params.param("client_secret")?;
+    if let Some(basic) = basic_credentials(req) {
         if body_secret.is_some() {
             return Err(OAuthError::invalid_request(
                 "Authenticate the client with HTTP Basic or with client_secret in the body, \
                  not both.",
             ));
         }
-        let decoded = base64::engine::general_purpose::STANDARD
-            .decode(creds)
-            .ok()
-            .and_then(|b| String::from_utf8(b).ok())
-            .ok_or_else(OAuthError::invalid_client)?;
-        let (id, secret) = decoded
-            .split_once(':')
-            .ok_or_else(OAuthError::invalid_client)?;
-        let unescape = |s: &str| {
-            url::form_urlencoded::parse(format!("v={s}").as_bytes())
-                .next()
-                .map(|(_, v)| v.into_owned())
-                .unwrap_or_default()
-        };
-        let (id, secret) = (unescape(id), unescape(secret));
+        let (id, secret) = basic.ok_or_else(OAuthError::invalid_client)?;
         if body_id.is_some_and(|b| b != id) {
             return Err(OAuthError::invalid_request(
                 "client_id in the body differs from the one in the Authorization header.",

@@ -2,7 +2,7 @@
 //! only with verbose=true.
 
 use crate::api::auth::{Perm, Scope, ShareSetting};
-use crate::api::resource::{Field, Filter, Kind, Resource, Sharing, Verbs};
+use crate::api::resource::{Events, Field, Filter, Kind, Resource, Sharing, Verbs};
 
 pub const STATUSES: &[&str] = &["active", "inactive"];
 
@@ -34,5 +34,6 @@ pub static RESOURCE: Resource = Resource {
         Field::choice("status", STATUSES).doc("Default \"active\"."),
     ],
     filters: &[Filter::eq("patient", Kind::Int)],
+    events: Events::create_modify("PATIENT_ALLERGY_CREATE", "PATIENT_ALLERGY_MODIFY"),
     ..Resource::DEFAULT
 };

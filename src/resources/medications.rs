@@ -10,7 +10,9 @@ use crate::api::auth::{check_access, Perm, Scope, ShareSetting};
 use crate::api::body;
 use crate::api::handlers::Compiled;
 use crate::api::openapi::Paths;
-use crate::api::resource::{Field, Filter, Hooks, Kind, Record, Resource, Sharing, Verbs};
+use crate::api::resource::{
+    Change, Events, Field, Filter, Hooks, Kind, Record, Resource, Sharing, Verbs,
+};
 use crate::api::Ctx;
 use crate::db::{Sql, Ty, Val};
 use crate::error::ApiError;
@@ -74,6 +76,7 @@ pub static RESOURCE: Resource = Resource {
     ],
     filters: &[Filter::eq("patient", Kind::Int)],
     hooks: &MedicationHooks,
+    events: Events::create_modify("PATIENT_MEDICATION_CREATE", "PATIENT_MEDICATION_MODIFY"),
     ..Resource::DEFAULT
 };
 
@@ -204,6 +207,7 @@ async fn append_to_pharmacy_note(
             let mut rec = Record::default();
             rec.set("pharmacy_note", Val::from(note.clone()));
             c.update_row(conn, id, &rec)?;
+            crate::webhooks::outbox::raise_change(conn, &ctx, c, Change::Modify, id)?;
             audit::insert(
                 conn,
                 &[AuditEntry::new(

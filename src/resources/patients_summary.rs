@@ -3,7 +3,9 @@
 //! patients:summary scope.
 
 use crate::api::auth::{Perm, Scope, ShareSetting};
-use crate::api::resource::{Field, Filter, Hooks, Kind, Op, Record, Resource, Sharing, Verbs};
+use crate::api::resource::{
+    Events, Field, Filter, Hooks, Kind, Op, Record, Resource, Sharing, Verbs,
+};
 use crate::api::Ctx;
 use crate::db::Conn;
 use crate::error::{ApiError, FieldErrors};
@@ -40,6 +42,11 @@ pub static RESOURCE: Resource = Resource {
         Filter::since(),
     ],
     hooks: &SummaryHooks,
+    // The same patients: their webhooks carry GET /api/patients/{id}.
+    events: Events {
+        object: Some(&crate::resources::patients::RESOURCE),
+        ..Events::create_modify("PATIENT_CREATE", "PATIENT_MODIFY")
+    },
     ..Resource::DEFAULT
 };
 

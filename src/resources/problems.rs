@@ -5,7 +5,7 @@
 
 use crate::api::auth::{Perm, Scope, ShareSetting};
 use crate::api::resource::{
-    Default, Field, Filter, Hooks, Kind, Op, Record, Resource, Sharing, Verbs,
+    Default, Events, Field, Filter, Hooks, Kind, Op, Record, Resource, Sharing, Verbs,
 };
 use crate::api::Ctx;
 use crate::db::{Conn, Val};
@@ -48,6 +48,7 @@ pub static RESOURCE: Resource = Resource {
     ],
     filters: &[Filter::eq("patient", Kind::Int)],
     hooks: &ProblemHooks,
+    events: Events::create_modify("PATIENT_PROBLEM_CREATE", "PATIENT_PROBLEM_MODIFY"),
     ..Resource::DEFAULT
 };
 

@@ -62,12 +62,20 @@ impl Hooks for TaskNoteHooks {
         Ok(())
     }
 
-    fn after_write(&self, _ctx: &Ctx, conn: &mut Conn, _op: Op, id: i64) -> Result<(), ApiError> {
+    fn after_write(&self, ctx: &Ctx, conn: &mut Conn, _op: Op, id: i64) -> Result<(), ApiError> {
         let task = Sql::new("SELECT t.task FROM task_notes t WHERE t.id = ?")
             .bind(id)
             .load_i64(conn)?;
         if let Some(task) = task {
             refresh_notes(conn, task, true)?;
+            // The task's `notes` changed: a modification of the task.
+            crate::webhooks::outbox::raise_change(
+                conn,
+                ctx,
+                crate::api::handlers::Compiled::cached(&crate::resources::tasks::RESOURCE),
+                crate::api::resource::Change::Modify,
+                task,
+            )?;
         }
         Ok(())
     }

@@ -45,6 +45,9 @@ pub struct TestApp {
     pub files_dir: std::path::PathBuf,
     /// The server's clock for rate-limit windows; tests may move it.
     pub clock: Arc<chartd::ratelimit::Clock>,
+    /// The clock of the server's webhook outbox and dispatcher; tests may move it (then call
+    /// `chartd::webhooks::wake()`).
+    pub webhook_clock: Arc<chartd::ratelimit::Clock>,
     handle: actix_web::dev::ServerHandle,
     _dir: Option<tempfile::TempDir>,
     pg_schema: Option<(String, String)>,
@@ -165,16 +168,28 @@ impl TestApp {
         let server_db = db.clone();
         let clock = Arc::new(chartd::ratelimit::Clock::default());
         let server_clock = clock.clone();
+        let webhook_clock = Arc::new(chartd::ratelimit::Clock::default());
+        let server_webhook_clock = webhook_clock.clone();
         let server_settings = settings.clone();
         std::thread::spawn(move || {
             actix_web::rt::System::new().block_on(async move {
                 let (audit, audit_task) = AuditSink::start(server_db.clone());
-                let mut state = AppState::new(server_db, server_settings, audit);
+                let mut state = AppState::new(server_db.clone(), server_settings, audit);
                 state.limiter.clock = server_clock;
+                Arc::get_mut(&mut state.webhooks)
+                    .expect("the webhook hub is not shared yet")
+                    .clock = server_webhook_clock;
                 let state = Arc::new(state);
+                // The webhook dispatcher runs beside the server, as in `chartd serve`.
+                let dispatcher = (state.webhooks.config.concurrency > 0).then(|| {
+                    chartd::webhooks::dispatch::Dispatcher::start(server_db, state.webhooks.clone())
+                });
                 let server = app::server(state, listener, 1).unwrap();
                 tx.send(server.handle()).unwrap();
                 let _ = server.await;
+                if let Some(d) = dispatcher {
+                    d.stop().await;
+                }
                 let _ = audit_task.await;
             })
         });
@@ -197,6 +212,7 @@ impl TestApp {
             handle,
             files_dir: dir.path().join("files"),
             clock,
+            webhook_clock,
             _dir: Some(dir),
             pg_schema,
         }

@@ -7,7 +7,7 @@
 mod rules;
 
 use crate::api::auth::{Perm, Scope, ShareSetting};
-use crate::api::resource::{Field, Filter, FilterKind, Kind, Resource, Sharing, Verbs};
+use crate::api::resource::{Events, Field, Filter, FilterKind, Kind, Resource, Sharing, Verbs};
 
 pub const STATUSES: &[&str] = &[
     "",
@@ -132,5 +132,6 @@ pub static RESOURCE: Resource = Resource {
         Filter::eq("external_id", Kind::Str),
     ],
     hooks: &rules::AppointmentHooks,
+    events: Events::create_modify("APPOINTMENT_CREATE", "APPOINTMENT_MODIFY"),
     ..Resource::DEFAULT
 };

@@ -463,6 +463,14 @@ impl Hooks for AppointmentHooks {
                     .bind(serde_json::to_string(&list).unwrap_or_default())
                     .bind(patient)
                     .execute(conn)?;
+                // The patient's `offices` changed: a modification of the patient.
+                crate::webhooks::outbox::raise_change(
+                    conn,
+                    ctx,
+                    crate::api::handlers::Compiled::cached(&crate::resources::patients::RESOURCE),
+                    crate::api::resource::Change::Modify,
+                    patient,
+                )?;
             }
         }
         Ok(())

@@ -3,8 +3,8 @@
 //! /api/clinical_notes and the appointment's `clinical_note` key answer, derived from the
 //! field values whenever they change.
 //!
-//! Every change of the lock goes through [`set_lock`]: the CLINICAL_NOTE_LOCK and
-//! CLINICAL_NOTE_UNLOCK webhook events belong there. A write that changes a note's values
+//! Every change of the lock goes through [`set_lock`], which raises the CLINICAL_NOTE_LOCK and
+//! CLINICAL_NOTE_UNLOCK webhook events (the object: GET /api/clinical_notes/{id}). A write that changes a note's values
 //! first calls [`open_for_change`], which takes the note's row lock, so a value write and a
 //! lock of the same note never interleave (PostgreSQL; SQLite has one writer anyway).
 
@@ -150,6 +150,12 @@ pub fn set_lock(
     .bind(appointment)
     .execute(conn)?;
     refresh(conn, appointment)?;
+    let event = if lock {
+        "CLINICAL_NOTE_LOCK"
+    } else {
+        "CLINICAL_NOTE_UNLOCK"
+    };
+    crate::webhooks::outbox::raise(conn, ctx, notes, event, appointment)?;
     audit::insert(
         conn,
         &[AuditEntry::new(

@@ -164,6 +164,14 @@ impl Hooks for LineItemHooks {
                 .bind(now())
                 .bind(appointment)
                 .execute(conn)?;
+            // The appointment's diagnoses changed.
+            crate::webhooks::outbox::raise_change(
+                conn,
+                ctx,
+                crate::api::handlers::Compiled::cached(&crate::resources::appointments::RESOURCE),
+                crate::api::resource::Change::Modify,
+                appointment,
+            )?;
         }
 
         // The doctor's fee schedule describes the code and what it should bring in.

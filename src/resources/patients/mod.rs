@@ -9,7 +9,9 @@ mod nested;
 pub mod rules;
 
 use crate::api::auth::{Perm, Scope, ShareSetting};
-use crate::api::resource::{Default, Field, Filter, FilterKind, Kind, Resource, Sharing, Verbs};
+use crate::api::resource::{
+    Default, Events, Field, Filter, FilterKind, Kind, Resource, Sharing, Verbs,
+};
 
 pub const GENDERS: &[&str] = &["Male", "Female", "Other"];
 pub const ETHNICITIES: &[&str] = &["blank", "hispanic", "not_hispanic", "declined"];
@@ -131,5 +133,6 @@ pub static RESOURCE: Resource = Resource {
         ),
     ],
     hooks: &rules::PatientHooks,
+    events: Events::create_modify("PATIENT_CREATE", "PATIENT_MODIFY"),
     ..Resource::DEFAULT
 };

@@ -12,7 +12,9 @@ mod notes;
 use crate::api::auth::Scope;
 use crate::api::fields::not_blank;
 use crate::api::filters::Params;
-use crate::api::resource::{Field, Filter, FilterKind, Hooks, Kind, Op, Record, Resource, Verbs};
+use crate::api::resource::{
+    Events, Field, Filter, FilterKind, Hooks, Kind, Op, Record, Resource, Verbs,
+};
 use crate::api::Ctx;
 use crate::db::{Conn, Sql, Val};
 use crate::error::{ApiError, FieldErrors};
@@ -82,6 +84,11 @@ pub static RESOURCE: Resource = Resource {
         Filter::since(),
     ],
     hooks: &TaskHooks,
+    // DrChrono archives a task to delete it: archiving raises TASK_DELETE.
+    events: Events {
+        delete: Some("TASK_DELETE"),
+        ..Events::create_modify("TASK_CREATE", "TASK_MODIFY")
+    },
     ..Resource::DEFAULT
 };
 

@@ -1,0 +1,5 @@
+DROP INDEX access_tokens_app_user;
+DROP TABLE webhook_attempts;
+DROP TABLE webhook_deliveries;
+DROP TABLE webhook_events;
+DROP TABLE webhooks;
