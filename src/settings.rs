@@ -166,7 +166,7 @@ pub struct Settings {
     pub webhook_per_receiver: usize,
 
     /// How long a process holds a claimed delivery; if it dies, another process takes the
-    /// delivery over after this long. At least CHARTD_WEBHOOK_TIMEOUT + 5s.
+    /// delivery over after this long. At least twice CHARTD_WEBHOOK_TIMEOUT + 5s.
     #[arg(
         long = "webhook-lease",
         env = "CHARTD_WEBHOOK_LEASE",

@@ -286,7 +286,7 @@ async fn run(db: Db, hub: Arc<Hub>, mut stopped: watch::Receiver<bool>) {
         if budget > 0 {
             let limit = budget.min(MAX_BATCH);
             let room: HashMap<String, usize> = busy.iter().cloned().collect();
-            match claim(&db, &hub, limit, saturated, busy).await {
+            match claim(&db, &hub, limit, lane_max, saturated, busy).await {
                 Ok(batch) => {
                     full = batch.len() == limit;
                     let mut l = lock(&ctx.lanes);
@@ -351,17 +351,17 @@ async fn run(db: Db, hub: Arc<Hub>, mut stopped: watch::Receiver<bool>) {
 }
 
 /// Claims up to `limit` due deliveries, oldest first: none for the receivers in `saturated`,
-/// at most the room left for those in `busy`, at most the per-receiver cap for the others.
+/// at most the room left for those in `busy`, at most `room` for the others.
 /// The choice is made among a window of the oldest due deliveries (saturated receivers
 /// aside), so its cost does not grow with the backlog.
 async fn claim(
     db: &Db,
     hub: &Hub,
     limit: usize,
+    room: usize,
     saturated: Vec<String>,
     busy: Vec<(String, usize)>,
 ) -> Result<Vec<Claimed>, ApiError> {
-    let cap = hub.config.per_receiver;
     let window = (limit * 4).clamp(64, 1024);
     let now = hub.now();
     let lease = now + chrono::Duration::from_std(hub.config.lease).unwrap_or_default();
@@ -399,16 +399,16 @@ async fn claim(
             [],
         );
         if busy.is_empty() {
-            sql.push(&format!("{cap} AS room"), []);
+            sql.push(&format!("{room} AS room"), []);
         } else {
             sql.push("CASE c.host", []);
-            for (host, room) in &busy {
+            for (host, left) in &busy {
                 sql.push(
                     " WHEN ? THEN ?",
-                    [Val::from(host.as_str()), Val::from(*room as i64)],
+                    [Val::from(host.as_str()), Val::from(*left as i64)],
                 );
             }
-            sql.push(&format!(" ELSE {cap} END AS room"), []);
+            sql.push(&format!(" ELSE {room} END AS room"), []);
         }
         // Claimed (on PostgreSQL skipping rows another process is claiming); the outer
         // conditions repeat the inner ones, so a row another process claimed between the
