@@ -157,14 +157,36 @@ impl Compiled {
         verbose: bool,
     ) -> Result<Vec<Vec<Val>>, ApiError> {
         let out = self.output(verbose);
-        let mut rows = Vec::with_capacity(ids.len());
-        for id in ids {
+        if let [id] = ids {
             let mut sql = Sql::new(out.select.as_str());
             self.scope(ctx, &mut sql);
             sql.push(" AND t.id = ?", [Val::from(*id)]);
-            rows.push(sql.load_one(conn, &out.tys)?.ok_or(ApiError::NotFound)?);
+            return Ok(vec![sql
+                .load_one(conn, &out.tys)?
+                .ok_or(ApiError::NotFound)?]);
         }
-        Ok(rows)
+        // Several (a bulk create): one query per hundred ids, answered in the order asked.
+        let id_at = out
+            .index_of("id")
+            .ok_or_else(|| ApiError::internal(anyhow::anyhow!("no id key")))?;
+        let mut found = std::collections::HashMap::with_capacity(ids.len());
+        for chunk in ids.chunks(100) {
+            let mut sql = Sql::new(out.select.as_str());
+            self.scope(ctx, &mut sql);
+            let marks = vec!["?"; chunk.len()].join(", ");
+            sql.push(
+                &format!(" AND t.id IN ({marks})"),
+                chunk.iter().map(|id| Val::from(*id)),
+            );
+            for row in sql.load(conn, &out.tys)? {
+                if let Some(id) = row[id_at].as_i64() {
+                    found.insert(id, row);
+                }
+            }
+        }
+        ids.iter()
+            .map(|id| found.remove(id).ok_or(ApiError::NotFound))
+            .collect()
     }
 
     /// One object as JSON bytes, or 404.
@@ -210,13 +232,18 @@ impl Compiled {
             else {
                 continue;
             };
+            if ctx.known_refs.borrow().contains(&(table, id)) {
+                continue;
+            }
             let found = Sql::new(format!(
                 "SELECT t.id FROM {table} t WHERE t.id = ? AND t.practice_group_id = ?"
             ))
             .bind(id)
             .bind(ctx.practice_group())
             .load_i64(conn)?;
-            if found.is_none() {
+            if found.is_some() {
+                ctx.known_refs.borrow_mut().insert((table, id));
+            } else {
                 errors.add(
                     f.name,
                     format!("Invalid pk \"{id}\" - object does not exist."),
@@ -275,12 +302,18 @@ impl Compiled {
     /// Inserts a validated record and runs what follows every create in the same transaction:
     /// the after_write hook and the audit record.
     fn insert_created(&self, conn: &mut Conn, ctx: &Ctx, rec: &Record) -> Result<i64, ApiError> {
-        let id = self.insert(conn, ctx, rec)?;
-        self.res.hooks.after_write(ctx, conn, Op::Create, id)?;
-        crate::webhooks::outbox::raise_change(conn, ctx, self, Change::Create, id)?;
+        let id = self.insert_unaudited(conn, ctx, rec)?;
         if self.res.audited {
             audit::insert(conn, &[audit(self, ctx, Op::Create, Some(id), None)])?;
         }
+        Ok(id)
+    }
+
+    /// Inserts, runs after_write and raises the create event; the caller audits.
+    fn insert_unaudited(&self, conn: &mut Conn, ctx: &Ctx, rec: &Record) -> Result<i64, ApiError> {
+        let id = self.insert(conn, ctx, rec)?;
+        self.res.hooks.after_write(ctx, conn, Op::Create, id)?;
+        crate::webhooks::outbox::raise_change(conn, ctx, self, Change::Create, id)?;
         Ok(id)
     }
 
@@ -476,7 +509,15 @@ pub async fn create(
             }
             let mut ids = Vec::with_capacity(records.len());
             for rec in &records {
-                ids.push(c.insert_created(conn, &ctx, rec)?);
+                ids.push(c.insert_unaudited(conn, &ctx, rec)?);
+            }
+            // One audit insert for the whole body (in the same transaction).
+            if c.res.audited {
+                let entries: Vec<AuditEntry> = ids
+                    .iter()
+                    .map(|id| audit(c, &ctx, Op::Create, Some(*id), None))
+                    .collect();
+                audit::insert(conn, &entries)?;
             }
             let rows = c.fetch(conn, &ctx, &ids, true)?;
             let out = c.output(true);

@@ -27,6 +27,12 @@ pub struct Ctx {
     pub request_id: String,
     pub remote_addr: String,
     pub state: web::Data<AppState>,
+    /// References (table, id) this request has already found in the practice group, so a
+    /// bulk create checks each distinct reference once.
+    pub known_refs: std::cell::RefCell<std::collections::HashSet<(&'static str, i64)>>,
+    /// The webhooks subscribed to each event raised so far in this request (a bulk create
+    /// raises the same event once per object).
+    pub subscribers: std::cell::RefCell<std::collections::HashMap<&'static str, Vec<i64>>>,
 }
 
 impl Ctx {
@@ -69,6 +75,8 @@ impl FromRequest for Ctx {
                     .map(|a| a.ip().to_string())
                     .unwrap_or_default(),
                 state,
+                known_refs: Default::default(),
+                subscribers: Default::default(),
             })
         })
     }

@@ -101,7 +101,15 @@ pub fn snapshot(
     id: i64,
 ) -> Result<Option<Snapshot>, ApiError> {
     let view = c.res.events.object.map(Compiled::cached).unwrap_or(c);
-    let webhooks = subscribers(conn, ctx.practice_group(), event, view.res.scopes)?;
+    let cached = ctx.subscribers.borrow().get(event).cloned();
+    let webhooks = match cached {
+        Some(ids) => ids,
+        None => {
+            let ids = subscribers(conn, ctx.practice_group(), event, view.res.scopes)?;
+            ctx.subscribers.borrow_mut().insert(event, ids.clone());
+            ids
+        }
+    };
     if webhooks.is_empty() {
         return Ok(None);
     }

@@ -190,7 +190,7 @@ fn the_command_line_creates_practices_users_offices_apps_and_tokens() {
     );
     assert!(ok);
     assert!(app["client_secret"].as_str().unwrap().len() >= 32);
-    let (ok, token, _) = chartd(
+    let (ok, token, err) = chartd(
         &db,
         &[
             "token",
@@ -203,7 +203,7 @@ fn the_command_line_creates_practices_users_offices_apps_and_tokens() {
             "patients user",
         ],
     );
-    assert!(ok);
+    assert!(ok, "{err}");
     assert_eq!(token["expires_in"], 172800);
     assert!(token["access_token"].as_str().unwrap().len() >= 32);
 

@@ -159,6 +159,10 @@ async fn serve(app: &TestApp) -> Server {
             "1",
         ])
         .env("CHARTD_DATABASE_URL", &app.settings.database_url)
+        .env(
+            "CHARTD_SECRET_KEY",
+            app.settings.secret_key.clone().unwrap_or_default(),
+        )
         .env("CHARTD_LOG", "error")
         .stdout(Stdio::null())
         .stderr(Stdio::null())
