@@ -235,13 +235,17 @@ impl Compiled {
             if ctx.known_refs.borrow().contains(&(table, id)) {
                 continue;
             }
-            let found = Sql::new(format!(
+            let mut sql = Sql::new(format!(
                 "SELECT t.id FROM {table} t WHERE t.id = ? AND t.practice_group_id = ?"
             ))
             .bind(id)
-            .bind(ctx.practice_group())
-            .load_i64(conn)?;
-            if found.is_some() {
+            .bind(ctx.practice_group());
+            // What the caller cannot read, it cannot point at: when the group does not share
+            // the referenced resource, only the caller's doctor's objects are found.
+            if let Some(doctor) = referenced(table).and_then(|c| c.doctor_restriction(ctx)) {
+                sql.push(" AND t.doctor = ?", [Val::from(doctor)]);
+            }
+            if sql.load_i64(conn)?.is_some() {
                 ctx.known_refs.borrow_mut().insert((table, id));
             } else {
                 errors.add(
@@ -352,6 +356,14 @@ pub fn create_in(
     c.validate(ctx, conn, Op::Create, &mut rec, None)?
         .into_result()?;
     c.insert_created(conn, ctx, &rec)
+}
+
+/// The resource whose own table `table` is (the one references point at).
+fn referenced(table: &str) -> Option<&'static Compiled> {
+    crate::resources::ALL
+        .iter()
+        .find(|r| r.path == table && r.table() == table)
+        .map(|r| Compiled::cached(r))
 }
 
 pub fn now() -> chrono::NaiveDateTime {

@@ -694,6 +694,16 @@ async fn without_share_patients_a_doctor_sees_only_their_own_patients() {
         )
         .await;
     assert_eq!(status, StatusCode::CREATED);
+
+    // Nor can it point at another doctor's patient by id (here: in an appointment).
+    let office = app.office(1);
+    let body = json!({"doctor": doctor2, "patient": mine["id"], "office": office, "exam_room": 1,
+        "scheduled_time": "2026-03-02T09:00:00", "duration": 30});
+    let (status, err) = app
+        .send(Method::POST, "/api/appointments", Some(&token2), Some(body))
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{err}");
+    assert!(err["patient"].is_array(), "{err}");
 }
 
 #[tokio::test]

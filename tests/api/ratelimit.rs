@@ -24,6 +24,12 @@ fn limited(app: &TestApp, limit: i64) -> (String, String) {
     (client_id, token.access_token)
 }
 
+/// Moves the server's clock to the middle of an hour, so a test never straddles a window's end.
+fn mid_hour(app: &TestApp) {
+    let now = app.clock.now().timestamp();
+    app.clock.advance(1800 - now.rem_euclid(3600));
+}
+
 fn header(res: &reqwest::Response, name: &str) -> i64 {
     res.headers()[name].to_str().unwrap().parse().unwrap()
 }
@@ -31,6 +37,7 @@ fn header(res: &reqwest::Response, name: &str) -> i64 {
 #[tokio::test]
 async fn the_nth_call_succeeds_and_the_next_is_429_with_the_headers() {
     let app = TestApp::new().await;
+    mid_hour(&app);
     let (_, token) = limited(&app, 5);
     for i in 1..=5 {
         let res = app
@@ -55,7 +62,7 @@ async fn the_nth_call_succeeds_and_the_next_is_429_with_the_headers() {
     assert_eq!(header(&res, "x-ratelimit-remaining"), 0);
     let reset = header(&res, "x-ratelimit-reset");
     let retry = header(&res, "retry-after");
-    let now = chrono::Utc::now().timestamp();
+    let now = app.clock.now().timestamp();
     assert_eq!(reset % 3600, 0, "the top of an hour");
     assert!(reset > now && reset - now <= 3600);
     assert!(
@@ -120,6 +127,7 @@ async fn the_window_resets_at_the_top_of_the_hour() {
 #[tokio::test]
 async fn fifty_concurrent_calls_against_a_limit_of_twenty_give_exactly_twenty() {
     let app = TestApp::new().await;
+    mid_hour(&app);
     let (_, token) = limited(&app, 20);
     let calls = (0..50).map(|_| {
         let req = app.client.get(app.url("/api/doctors")).bearer_auth(&token);
@@ -214,6 +222,7 @@ async fn two_server_processes_share_one_limit() {
 #[tokio::test]
 async fn an_apps_limit_can_be_changed_later() {
     let app = TestApp::new().await;
+    mid_hour(&app);
     let (client_id, token) = limited(&app, 2);
     app.get_as(&token, "/api/doctors").await;
     app.get_as(&token, "/api/doctors").await;
@@ -254,6 +263,7 @@ async fn an_apps_limit_can_be_changed_later() {
 #[tokio::test]
 async fn oauth_endpoints_are_not_counted_against_the_app() {
     let app = TestApp::new().await;
+    mid_hour(&app);
     let (client_id, token) = limited(&app, 1);
     app.get_as(&token, "/api/doctors").await;
     let (status, _) = app.get_as(&token, "/api/doctors").await;
