@@ -1,6 +1,7 @@
 //! Value rules and types shared by several resources; the types have a `parse` constructor
 //! that says what is wrong.
 
+pub mod custom_values;
 pub mod duration;
 pub mod icd10;
 pub mod normal_range;

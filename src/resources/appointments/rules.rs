@@ -10,6 +10,7 @@ use crate::api::handlers::now;
 use crate::api::resource::{Hooks, Op, Record};
 use crate::api::Ctx;
 use crate::db::{Conn, Sql, Ty, Val};
+use crate::domain::custom_values::CustomValues;
 use crate::error::{ApiError, FieldErrors};
 
 pub struct AppointmentHooks;
@@ -87,88 +88,25 @@ pub fn overlapping(
     Ok(sql.load_i64(conn)?)
 }
 
-impl AppointmentHooks {
-    /// Checks `custom_fields` against the practice's custom appointment fields.
-    fn custom_fields(
-        ctx: &Ctx,
-        conn: &mut Conn,
-        raw: &str,
-    ) -> Result<Result<String, String>, ApiError> {
-        let items: Vec<Value> = serde_json::from_str(raw).unwrap_or_default();
-        let mut out = Vec::new();
-        for (i, item) in items.iter().enumerate() {
-            let Some(field_type) = item.get("field_type").and_then(Value::as_i64) else {
-                return Ok(Err(format!(
-                    "Item {i}: field_type (an id of /api/custom_appointment_fields) is required."
-                )));
-            };
-            let value = match item.get("field_value") {
-                None | Some(Value::Null) => String::new(),
-                Some(Value::String(s)) => s.clone(),
-                Some(other) => other.to_string(),
-            };
-            let found = Sql::new("SELECT t.id FROM custom_appointment_fields t WHERE t.id = ? AND t.practice_group_id = ?")
-                .bind(field_type)
-                .bind(ctx.practice_group())
-                .load_i64(conn)?;
-            if found.is_none() {
-                return Ok(Err(format!(
-                    "Item {i}: custom appointment field {field_type} does not exist."
-                )));
-            }
-            out.push(json!({"field_type": field_type, "field_value": value}));
-        }
-        Ok(Ok(Value::Array(out).to_string()))
-    }
+/// `custom_fields`: values for the practice's custom appointment fields.
+const CUSTOM_FIELDS: CustomValues = CustomValues {
+    table: "custom_appointment_fields",
+    noun: "custom appointment field",
+    type_key: "field_type",
+    value_key: "field_value",
+    data_type: "'text'",
+    allowed: "'[]'",
+};
 
-    /// Checks `custom_vitals` against the practice's custom vitals (and their allowed values).
-    fn custom_vitals(
-        ctx: &Ctx,
-        conn: &mut Conn,
-        raw: &str,
-    ) -> Result<Result<String, String>, ApiError> {
-        let items: Vec<Value> = serde_json::from_str(raw).unwrap_or_default();
-        let mut out = Vec::new();
-        for (i, item) in items.iter().enumerate() {
-            let Some(vital_type) = item.get("vital_type").and_then(Value::as_i64) else {
-                return Ok(Err(format!(
-                    "Item {i}: vital_type (an id of /api/custom_vitals) is required."
-                )));
-            };
-            let value = match item.get("value") {
-                None | Some(Value::Null) => String::new(),
-                Some(Value::String(s)) => s.clone(),
-                Some(other) => other.to_string(),
-            };
-            let row = Sql::new("SELECT t.data_type, t.allowed_values FROM custom_vitals t WHERE t.id = ? AND t.practice_group_id = ?")
-                .bind(vital_type)
-                .bind(ctx.practice_group())
-                .load_one(conn, &[Ty::Text, Ty::Text])?;
-            let Some(row) = row else {
-                return Ok(Err(format!(
-                    "Item {i}: custom vital {vital_type} does not exist."
-                )));
-            };
-            match row[0].as_str() {
-                Some("number") if !value.is_empty() && value.parse::<f64>().is_err() => {
-                    return Ok(Err(format!(
-                        "Item {i}: custom vital {vital_type} takes a number."
-                    )));
-                }
-                Some("single_sel") if !value.is_empty() => {
-                    let allowed: Vec<String> =
-                        serde_json::from_str(row[1].as_str().unwrap_or("[]")).unwrap_or_default();
-                    if !allowed.contains(&value) {
-                        return Ok(Err(format!("Item {i}: \"{value}\" is not an allowed value of custom vital {vital_type}.")));
-                    }
-                }
-                _ => {}
-            }
-            out.push(json!({"vital_type": vital_type, "value": value}));
-        }
-        Ok(Ok(Value::Array(out).to_string()))
-    }
-}
+/// `custom_vitals`: values for the practice's custom vitals.
+const CUSTOM_VITALS: CustomValues = CustomValues {
+    table: "custom_vitals",
+    noun: "custom vital",
+    type_key: "vital_type",
+    value_key: "value",
+    data_type: "t.data_type",
+    allowed: "t.allowed_values",
+};
 
 /// Checks the vitals object: known keys only, numbers where a number is expected.
 fn check_vitals(raw: &str) -> Result<String, String> {
@@ -267,7 +205,7 @@ impl Hooks for AppointmentHooks {
             .and_then(Val::as_str)
             .map(str::to_string)
         {
-            match Self::custom_fields(ctx, conn, &raw)? {
+            match CUSTOM_FIELDS.check(ctx, conn, &raw)? {
                 Ok(clean) => rec.set("custom_fields", Val::from(clean)),
                 Err(msg) => errors.add("custom_fields", msg),
             }
@@ -277,7 +215,7 @@ impl Hooks for AppointmentHooks {
             .and_then(Val::as_str)
             .map(str::to_string)
         {
-            match Self::custom_vitals(ctx, conn, &raw)? {
+            match CUSTOM_VITALS.check(ctx, conn, &raw)? {
                 Ok(clean) => rec.set("custom_vitals", Val::from(clean)),
                 Err(msg) => errors.add("custom_vitals", msg),
             }

@@ -7,6 +7,7 @@ use crate::api::filters::Params;
 use crate::api::resource::{Hooks, Op, Record};
 use crate::api::Ctx;
 use crate::db::{Conn, Sql, Ty, Val};
+use crate::domain::custom_values::CustomValues;
 use crate::error::{ApiError, FieldErrors};
 
 pub struct PatientHooks;
@@ -81,7 +82,7 @@ impl Hooks for PatientHooks {
             .and_then(Val::as_str)
             .map(str::to_string)
         {
-            match custom_demographics(ctx, conn, &raw)? {
+            match CUSTOM_DEMOGRAPHICS.check(ctx, conn, &raw)? {
                 Ok(clean) => rec.set("custom_demographics", Val::from(clean)),
                 Err(msg) => errors.add("custom_demographics", msg),
             }
@@ -144,46 +145,15 @@ impl Hooks for PatientHooks {
     }
 }
 
-/// Checks custom demographic values: [{"field_type": id, "value": "..."}].
-fn custom_demographics(
-    ctx: &Ctx,
-    conn: &mut Conn,
-    raw: &str,
-) -> Result<Result<String, String>, ApiError> {
-    let items: Vec<Value> = serde_json::from_str(raw).unwrap_or_default();
-    let mut out = Vec::with_capacity(items.len());
-    for (i, item) in items.iter().enumerate() {
-        let Some(field_type) = item.get("field_type").and_then(Value::as_i64) else {
-            return Ok(Err(format!(
-                "Item {i}: field_type (an id of /api/custom_demographics) is required."
-            )));
-        };
-        let value = match item.get("value") {
-            None | Some(Value::Null) => String::new(),
-            Some(Value::String(s)) => s.clone(),
-            Some(other) => other.to_string(),
-        };
-        let row = Sql::new("SELECT t.allowed_values FROM custom_demographics t WHERE t.id = ? AND t.practice_group_id = ?")
-            .bind(field_type)
-            .bind(ctx.practice_group())
-            .load_one(conn, &[Ty::Text])?;
-        let Some(row) = row else {
-            return Ok(Err(format!(
-                "Item {i}: custom demographic {field_type} does not exist."
-            )));
-        };
-        let allowed: Vec<String> =
-            serde_json::from_str(row[0].as_str().unwrap_or("[]")).unwrap_or_default();
-        if !allowed.is_empty() && !value.is_empty() && !allowed.contains(&value) {
-            return Ok(Err(format!(
-                "Item {i}: \"{value}\" is not one of {}.",
-                allowed.join(", ")
-            )));
-        }
-        out.push(json!({"field_type": field_type, "value": value}));
-    }
-    Ok(Ok(Value::Array(out).to_string()))
-}
+/// `custom_demographics`: values for the practice's custom demographics.
+const CUSTOM_DEMOGRAPHICS: CustomValues = CustomValues {
+    table: "custom_demographics",
+    noun: "custom demographic",
+    type_key: "field_type",
+    value_key: "value",
+    data_type: "'text'",
+    allowed: "t.allowed_values",
+};
 
 /// Checks attached flags ([{"flag_type": id, "notes": "..."}]) and derives `patient_flags`.
 fn flags(
