@@ -11,7 +11,7 @@ use crate::api::handlers::now;
 use crate::app::AppState;
 use crate::db::{Sql, Ty};
 
-use super::{authenticate_client, no_store_json, read_form, throttle_token, OAuthError};
+use super::{client_request, no_store_json, OAuthError};
 
 const QUERY: &str = "SELECT a.app_id, a.user_id, a.scope, a.expires_at, a.revoked, a.rotated_at, \
      a.created_at, u.username, u.archived FROM access_tokens a JOIN users u ON u.id = a.user_id";
@@ -22,9 +22,7 @@ pub async fn introspect(
     req: HttpRequest,
     payload: web::Payload,
 ) -> Result<HttpResponse, OAuthError> {
-    throttle_token(&state, &req)?;
-    let params = read_form(&req, payload).await?;
-    let app = authenticate_client(&state, &req, &params).await?;
+    let (params, app) = client_request(&state, &req, payload).await?;
     let token = params.require("token")?.to_string();
     params.param("token_type_hint")?;
     let issuer = state.base_url.clone();

@@ -408,6 +408,19 @@ pub async fn authenticate_client(
     }
 }
 
+/// The common start of the client-authenticated endpoints (token, revoke, introspect): the
+/// caller's address is throttled, the form body read and the client authenticated.
+pub async fn client_request(
+    state: &AppState,
+    req: &HttpRequest,
+    payload: web::Payload,
+) -> Result<(Params, App), OAuthError> {
+    throttle_token(state, req)?;
+    let params = read_form(req, payload).await?;
+    let app = authenticate_client(state, req, &params).await?;
+    Ok((params, app))
+}
+
 /// Spends one request of the caller's address on the token-endpoint throttle.
 pub fn throttle_token(state: &AppState, req: &HttpRequest) -> Result<(), OAuthError> {
     state

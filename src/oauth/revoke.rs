@@ -10,7 +10,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 
 use crate::app::AppState;
 
-use super::{authenticate_client, read_form, throttle_token, OAuthError};
+use super::{client_request, OAuthError};
 
 /// POST /o/revoke_token.
 pub async fn revoke(
@@ -18,9 +18,7 @@ pub async fn revoke(
     req: HttpRequest,
     payload: web::Payload,
 ) -> Result<HttpResponse, OAuthError> {
-    throttle_token(&state, &req)?;
-    let params = read_form(&req, payload).await?;
-    let app = authenticate_client(&state, &req, &params).await?;
+    let (params, app) = client_request(&state, &req, payload).await?;
     let token = params.require("token")?.to_string();
     params.param("token_type_hint")?;
     state

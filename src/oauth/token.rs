@@ -23,9 +23,7 @@ use crate::db::{Conn, Sql, Ty};
 
 use super::authorize::pkce_value_ok;
 use super::secret::hashes_equal;
-use super::{
-    authenticate_client, no_store_json, read_form, throttle_token, App, OAuthError, Params,
-};
+use super::{client_request, no_store_json, App, OAuthError, Params};
 
 /// An issued token pair.
 #[derive(Clone, Debug, serde::Serialize)]
@@ -120,9 +118,7 @@ pub async fn token(
     req: HttpRequest,
     payload: web::Payload,
 ) -> Result<HttpResponse, OAuthError> {
-    throttle_token(&state, &req)?;
-    let params = read_form(&req, payload).await?;
-    let app = authenticate_client(&state, &req, &params).await?;
+    let (params, app) = client_request(&state, &req, payload).await?;
     // Rotation, code reuse and refresh replay revoke tokens: none may live on in the cache.
     let _forget = state.tokens.forget_on_drop();
     let ttl = state.settings.access_token_ttl;
