@@ -9,8 +9,7 @@ use clap::{Parser, Subcommand};
 use serde_json::json;
 
 use chartd::admin::{self, NewApp, NewUser};
-use chartd::api::audit::AuditSink;
-use chartd::app::{self, AppState};
+use chartd::app;
 use chartd::db::{migrate, Db, DbUrl};
 use chartd::oauth::secret::ServerKey;
 use chartd::settings::Settings;
@@ -375,17 +374,11 @@ fn serve(mut settings: Settings, demo: bool) -> anyhow::Result<()> {
             .unwrap_or(2)
     });
     actix_web::rt::System::new().block_on(async move {
-        let (audit, audit_task) = AuditSink::start(db.clone());
-        let state = Arc::new(AppState::new(db.clone(), settings.clone(), audit));
-        let dispatcher = (state.webhooks.config.concurrency > 0)
-            .then(|| Dispatcher::start(db, state.webhooks.clone()));
-        tracing::info!(bind = %settings.bind, public_url = %settings.public_url(), "chartd serving");
-        app::server(state, listener, workers)?.await?;
-        if let Some(d) = dispatcher {
-            d.stop().await;
-        }
-        // The server has stopped and dropped its state: the audit queue drains and closes.
-        let _ = audit_task.await;
+        let bind = settings.bind.clone();
+        let public_url = settings.public_url();
+        let app = app::Application::build(settings, db, listener, workers, Default::default())?;
+        tracing::info!(bind = %bind, public_url = %public_url, "chartd serving");
+        app.run_until_stopped().await?;
         tracing::info!("chartd stopped");
         anyhow::Ok(())
     })

@@ -11,9 +11,9 @@ use actix_web::{web, FromRequest, HttpMessage, HttpRequest};
 use chrono::Utc;
 use sha2::{Digest, Sha256};
 
-use crate::app::AppState;
 use crate::db::{Sql, Ty};
 use crate::error::ApiError;
+use crate::state::AppState;
 
 /// An OAuth scope (CONTRACT.md). Each is granted for reading, writing or both.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -17,8 +17,8 @@ use std::pin::Pin;
 
 use actix_web::{web, FromRequest, HttpMessage, HttpRequest};
 
-use crate::app::AppState;
 use crate::error::ApiError;
+use crate::state::AppState;
 pub use auth::AuthUser;
 
 /// One API request's context: the caller, where the request came from, the shared state.

@@ -23,9 +23,9 @@ use chrono::Duration;
 
 use crate::api::auth::{hash_token, new_token};
 use crate::api::handlers::now;
-use crate::app::AppState;
 use crate::db::{Conn, Sql, Ty};
 use crate::error::ApiError;
+use crate::state::AppState;
 use crate::throttle::Bucket;
 
 use super::{pages, read_form, session, App, Params};

@@ -8,8 +8,8 @@ use serde_json::json;
 
 use crate::api::auth::hash_token;
 use crate::api::handlers::now;
-use crate::app::AppState;
 use crate::db::{Sql, Ty};
+use crate::state::AppState;
 
 use super::{client_request, no_store_json, OAuthError};
 

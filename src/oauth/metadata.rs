@@ -5,7 +5,7 @@ use actix_web::{web, HttpResponse};
 use serde_json::json;
 
 use crate::api::auth::Scope;
-use crate::app::AppState;
+use crate::state::AppState;
 
 /// The metadata document.
 pub fn document(base: &str) -> serde_json::Value {

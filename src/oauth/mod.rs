@@ -30,9 +30,9 @@ use futures_util::StreamExt;
 use serde_json::json;
 
 use crate::api::auth::{hash_token, Scope, Scopes};
-use crate::app::AppState;
 use crate::db::{Conn, Sql, Ty};
 use crate::error::ApiError;
+use crate::state::AppState;
 
 /// The routes of the authorization server and the iframe integration.
 pub fn routes(cfg: &mut web::ServiceConfig) {

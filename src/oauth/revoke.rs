@@ -8,7 +8,7 @@
 use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
 
-use crate::app::AppState;
+use crate::state::AppState;
 
 use super::{client_request, OAuthError};
 

@@ -18,8 +18,8 @@ use sha2::{Digest, Sha256};
 
 use crate::api::auth::{hash_token, new_token, Scopes};
 use crate::api::handlers::now;
-use crate::app::AppState;
 use crate::db::{Conn, Sql, Ty};
+use crate::state::AppState;
 
 use super::authorize::pkce_value_ok;
 use super::secret::hashes_equal;

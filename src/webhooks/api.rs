@@ -27,9 +27,9 @@ use super::{guard, outbox, webhook_json, PING};
 use crate::api::body;
 use crate::api::filters::Params;
 use crate::api::pagination::{self, Page};
-use crate::app::AppState;
 use crate::db::{Conn, Sql, Ty, Val};
 use crate::error::ApiError;
+use crate::state::AppState;
 
 /// The most webhooks one app may have.
 pub const MAX_WEBHOOKS: i64 = 50;

@@ -8,10 +8,10 @@ use std::pin::Pin;
 use actix_web::{web, FromRequest, HttpMessage, HttpRequest};
 
 use crate::api::auth::hash_token;
-use crate::app::AppState;
 use crate::error::ApiError;
 use crate::oauth::secret::hashes_equal;
 use crate::oauth::App;
+use crate::state::AppState;
 
 /// The authenticated app.
 #[derive(Clone, Debug)]

@@ -6,8 +6,7 @@ use std::net::TcpListener;
 use std::sync::Arc;
 
 use chartd::admin::{self, NewApp, NewUser};
-use chartd::api::audit::AuditSink;
-use chartd::app::{self, AppState};
+use chartd::app;
 use chartd::db::{migrate, Db, DbUrl, Sql, Ty, Val};
 use chartd::oauth::secret::ServerKey;
 use chartd::settings::Settings;
@@ -165,32 +164,15 @@ impl TestApp {
         let address = format!("http://127.0.0.1:{port}");
         settings.bind = format!("127.0.0.1:{port}");
         let (tx, rx) = std::sync::mpsc::channel();
-        let server_db = db.clone();
-        let clock = Arc::new(chartd::ratelimit::Clock::default());
-        let server_clock = clock.clone();
-        let webhook_clock = Arc::new(chartd::ratelimit::Clock::default());
-        let server_webhook_clock = webhook_clock.clone();
-        let server_settings = settings.clone();
+        let clocks = app::Clocks::default();
+        let (clock, webhook_clock) = (clocks.rate_limit.clone(), clocks.webhooks.clone());
+        let (server_db, server_settings) = (db.clone(), settings.clone());
         std::thread::spawn(move || {
             actix_web::rt::System::new().block_on(async move {
-                let (audit, audit_task) = AuditSink::start(server_db.clone());
-                let mut state = AppState::new(server_db.clone(), server_settings, audit);
-                state.limiter.clock = server_clock;
-                Arc::get_mut(&mut state.webhooks)
-                    .expect("the webhook hub is not shared yet")
-                    .clock = server_webhook_clock;
-                let state = Arc::new(state);
-                // The webhook dispatcher runs beside the server, as in `chartd serve`.
-                let dispatcher = (state.webhooks.config.concurrency > 0).then(|| {
-                    chartd::webhooks::dispatch::Dispatcher::start(server_db, state.webhooks.clone())
-                });
-                let server = app::server(state, listener, 1).unwrap();
-                tx.send(server.handle()).unwrap();
-                let _ = server.await;
-                if let Some(d) = dispatcher {
-                    d.stop().await;
-                }
-                let _ = audit_task.await;
+                let app = app::Application::build(server_settings, server_db, listener, 1, clocks)
+                    .unwrap();
+                tx.send(app.handle()).unwrap();
+                let _ = app.run_until_stopped().await;
             })
         });
         let handle = rx.recv().unwrap();
