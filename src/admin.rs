@@ -8,7 +8,7 @@ use argon2::Argon2;
 use serde_json::{json, Value};
 
 use crate::api::auth::{hash_token, new_token, Perm, Scopes};
-use crate::api::handlers::now;
+use crate::api::compiled::now;
 use crate::db::{transaction, Conn, Sql, Ty, Val};
 use crate::oauth::secret::ServerKey;
 

@@ -93,8 +93,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/openapi.json", web::get().to(openapi));
     crate::oauth::routes(cfg);
     crate::webhooks::api::routes(cfg);
-    for res in crate::resources::ALL {
-        crate::api::handlers::register(cfg, res);
+    for c in crate::resources::registry().iter() {
+        crate::api::handlers::register(cfg, c);
     }
 }
 
@@ -161,7 +161,7 @@ impl Application {
     ) -> std::io::Result<Application> {
         let port = listener.local_addr()?.port();
         let (audit, audit_task) = AuditSink::start(db.clone());
-        let mut state = AppState::new(db.clone(), settings, audit);
+        let mut state = AppState::new(db.clone(), settings, audit, crate::resources::registry());
         state.limiter.clock = clocks.rate_limit;
         if let Some(hub) = Arc::get_mut(&mut state.webhooks) {
             hub.clock = clocks.webhooks;

@@ -8,6 +8,7 @@ pub mod domain;
 pub mod error;
 pub mod middleware;
 pub mod oauth;
+pub mod openapi;
 pub mod ratelimit;
 pub mod resources;
 pub mod settings;

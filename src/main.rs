@@ -214,7 +214,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Openapi => {
-            print!("{}", chartd::api::openapi::render(chartd::resources::ALL));
+            print!("{}", chartd::openapi::render(chartd::resources::registry()));
             Ok(())
         }
         Command::Practice {

@@ -10,6 +10,7 @@ use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::Registry;
 
 use crate::api::audit::AuditSink;
+use crate::api::registry::Registry as Resources;
 use crate::db::Db;
 use crate::settings::Settings;
 
@@ -64,6 +65,8 @@ impl Metrics {
 /// What every request handler can reach.
 pub struct AppState {
     pub db: Db,
+    /// Every resource, compiled once per process.
+    pub registry: &'static Resources,
     pub settings: Settings,
     pub audit: AuditSink,
     pub metrics: Metrics,
@@ -87,7 +90,12 @@ impl AppState {
     /// Panics when the secret key cannot be loaded or the webhook settings are invalid:
     /// callers check them first (`main` sets `settings.secret_key` from
     /// [`Settings::load_secret_key`] and checks `webhooks::Config::from_settings`).
-    pub fn new(db: Db, settings: Settings, audit: AuditSink) -> AppState {
+    pub fn new(
+        db: Db,
+        settings: Settings,
+        audit: AuditSink,
+        registry: &'static Resources,
+    ) -> AppState {
         let key = settings
             .load_secret_key()
             .expect("the secret key (CHARTD_SECRET_KEY or its file) is readable");
@@ -96,13 +104,14 @@ impl AppState {
             .and_then(|c| crate::webhooks::Hub::new(c, metrics.webhooks.clone()))
             .expect("the webhook settings are valid");
         AppState {
+            registry,
             webhooks: Arc::new(webhooks),
             server_key: crate::oauth::secret::ServerKey::new(&key),
             throttle: crate::throttle::Throttle::new(&settings),
             db,
             audit,
             metrics,
-            openapi: crate::api::openapi::render(crate::resources::ALL),
+            openapi: crate::openapi::render(registry),
             base_url: settings.public_url(),
             limiter: crate::ratelimit::Limiter::new(
                 settings.rate_limit_per_hour,

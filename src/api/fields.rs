@@ -4,7 +4,7 @@
 use chrono::{Datelike, NaiveDate, NaiveDateTime, NaiveTime, Timelike};
 use serde_json::{Map, Value};
 
-use crate::api::resource::{Access, Default, Field, JsonShape, Kind, Record, Resource};
+use crate::api::resource::{Absent, Access, Field, JsonShape, Kind, Record, Resource};
 use crate::db::Val;
 use crate::error::FieldErrors;
 
@@ -34,7 +34,7 @@ pub fn parse_object(
             match files.iter().find(|(name, _)| *name == f.name) {
                 Some((_, key)) => {
                     rec.set(f.name, Val::Text(Some(key.clone())));
-                    rec.1.push(f.name);
+                    rec.sent.push(f.name);
                 }
                 None if mode == Mode::Patch => {}
                 None if f.access == Access::Required => {
@@ -48,7 +48,7 @@ pub fn parse_object(
             Some(v) => match coerce(f, v, form) {
                 Ok(val) => {
                     rec.set(f.name, val);
-                    rec.1.push(f.name);
+                    rec.sent.push(f.name);
                 }
                 Err(msg) => errors.add(f.name, msg),
             },
@@ -82,20 +82,20 @@ pub fn not_blank(rec: &Record, names: &[&'static str], errors: &mut FieldErrors)
 /// The value an optional key takes when absent from a POST or PUT.
 pub fn default_value(f: &Field) -> Val {
     match (f.default, f.kind) {
-        (Default::Empty, k) if f.nullable => Val::null(k.ty()),
-        (Default::Str(s), Kind::Decimal) => Val::Int(parse_decimal(s).ok()),
-        (Default::Str(s), _) => Val::Text(Some(s.to_string())),
-        (Default::Int(n), Kind::Decimal) => Val::Int(Some(n * 100)),
-        (Default::Int(n), _) => Val::Int(Some(n)),
-        (Default::Bool(b), _) => Val::Bool(Some(b)),
-        (Default::Empty, Kind::Str) => Val::Text(Some(String::new())),
-        (Default::Empty, Kind::Bool) => Val::Bool(Some(false)),
-        (Default::Empty, Kind::Json(JsonShape::Object)) => Val::Text(Some("{}".into())),
-        (Default::Empty, Kind::Json(_)) => Val::Text(Some("[]".into())),
-        (Default::Empty, Kind::Choice(values)) => {
+        (Absent::Empty, k) if f.nullable => Val::null(k.ty()),
+        (Absent::Str(s), Kind::Decimal) => Val::Int(parse_decimal(s).ok()),
+        (Absent::Str(s), _) => Val::Text(Some(s.to_string())),
+        (Absent::Int(n), Kind::Decimal) => Val::Int(Some(n * 100)),
+        (Absent::Int(n), _) => Val::Int(Some(n)),
+        (Absent::Bool(b), _) => Val::Bool(Some(b)),
+        (Absent::Empty, Kind::Str) => Val::Text(Some(String::new())),
+        (Absent::Empty, Kind::Bool) => Val::Bool(Some(false)),
+        (Absent::Empty, Kind::Json(JsonShape::Object)) => Val::Text(Some("{}".into())),
+        (Absent::Empty, Kind::Json(_)) => Val::Text(Some("[]".into())),
+        (Absent::Empty, Kind::Choice(values)) => {
             Val::Text(Some(values.first().copied().unwrap_or("").to_string()))
         }
-        (Default::Empty, k) => Val::null(k.ty()),
+        (Absent::Empty, k) => Val::null(k.ty()),
     }
 }
 

@@ -15,7 +15,7 @@ use serde_json::{Map, Value};
 
 use crate::api::auth::check_access;
 use crate::api::body::Upload;
-use crate::api::handlers::Compiled;
+use crate::api::compiled::Compiled;
 use crate::api::resource::{Kind, Resource};
 use crate::api::Ctx;
 use crate::db::{Sql, Ty, Val};

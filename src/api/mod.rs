@@ -4,13 +4,17 @@
 pub mod audit;
 pub mod auth;
 pub mod body;
+pub mod compiled;
+pub mod events;
 pub mod fields;
 pub mod files;
 pub mod filters;
 pub mod handlers;
 pub mod openapi;
 pub mod pagination;
+pub mod registry;
 pub mod resource;
+pub mod write;
 
 use std::future::Future;
 use std::pin::Pin;
@@ -20,6 +24,8 @@ use actix_web::{web, FromRequest, HttpMessage, HttpRequest};
 use crate::error::ApiError;
 use crate::state::AppState;
 pub use auth::AuthUser;
+pub use compiled::Compiled;
+pub use write::Write;
 
 /// One API request's context: the caller, where the request came from, the shared state.
 pub struct Ctx {
@@ -36,6 +42,11 @@ pub struct Ctx {
 }
 
 impl Ctx {
+    /// The compiled form of a resource (from the registry built once per process).
+    pub fn compiled(&self, res: &crate::api::resource::Resource) -> &'static Compiled {
+        self.state.registry.get(res)
+    }
+
     pub fn practice_group(&self) -> i64 {
         self.user.practice_group_id
     }

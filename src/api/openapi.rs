@@ -10,11 +10,8 @@ use utoipa::openapi::request_body::RequestBodyBuilder;
 use utoipa::openapi::schema::{
     ArrayBuilder, KnownFormat, ObjectBuilder, Schema, SchemaFormat, SchemaType, Type,
 };
-use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme};
-use utoipa::openapi::{
-    ComponentsBuilder, ContentBuilder, InfoBuilder, OpenApi, OpenApiBuilder, Ref, RefOr, Required,
-    ResponseBuilder,
-};
+use utoipa::openapi::security::SecurityRequirement;
+use utoipa::openapi::{ContentBuilder, Ref, RefOr, Required, ResponseBuilder};
 
 use crate::api::resource::{Access, Field, Filter, FilterKind, JsonShape, Kind, Resource};
 
@@ -488,115 +485,4 @@ pub fn add_resource(paths: &mut Paths, res: &'static Resource) {
         );
     }
     res.hooks.extra_openapi(res, paths);
-}
-
-fn plain_get(id: &str, summary: &str, content_type: &str, schema: ObjectBuilder) -> Operation {
-    OperationBuilder::new()
-        .operation_id(Some(id))
-        .summary(Some(summary))
-        .tag("operations")
-        .response(
-            "200",
-            ResponseBuilder::new()
-                .description(summary)
-                .content(
-                    content_type,
-                    ContentBuilder::new().schema(Some(schema)).build(),
-                )
-                .build(),
-        )
-        .build()
-}
-
-/// The whole document.
-pub fn document(resources: &[&'static Resource]) -> OpenApi {
-    let mut paths = Paths::new();
-    let mut components = ComponentsBuilder::new()
-        .security_scheme(
-            "bearer",
-            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
-        )
-        .schema(
-            "Error",
-            ObjectBuilder::new()
-                .schema_type(Type::Object)
-                .description(Some(
-                    "Either {\"detail\": message} or, for validation errors, {field: [messages]} \
-                 (a list of such objects for a bulk create).",
-                )),
-        );
-    for res in resources {
-        components = components.schema(res.name, resource_schema(res));
-        add_resource(&mut paths, res);
-    }
-    let components = crate::oauth::openapi::add(&mut paths, components);
-    let components = crate::webhooks::openapi::add(&mut paths, components);
-    paths.add_path_operation(
-        "/healthz",
-        vec![HttpMethod::Get],
-        plain_get(
-            "healthz",
-            "The process is alive.",
-            "application/json",
-            ty(Type::Object),
-        ),
-    );
-    paths.add_path_operation(
-        "/readyz",
-        vec![HttpMethod::Get],
-        plain_get(
-            "readyz",
-            "The database is reachable.",
-            "application/json",
-            ty(Type::Object),
-        ),
-    );
-    paths.add_path_operation(
-        "/metrics",
-        vec![HttpMethod::Get],
-        plain_get(
-            "metrics",
-            "Prometheus metrics.",
-            "text/plain",
-            ty(Type::String),
-        ),
-    );
-    paths.add_path_operation(
-        "/openapi.json",
-        vec![HttpMethod::Get],
-        plain_get(
-            "openapi",
-            "This document.",
-            "application/json",
-            ty(Type::Object),
-        ),
-    );
-    let mut doc = OpenApiBuilder::new()
-        .info(
-            InfoBuilder::new()
-                .title("chartd")
-                .version(env!("CARGO_PKG_VERSION"))
-                .description(Some(
-                    "An EHR REST/JSON API in the DrChrono v4 style. Lists are paginated as \
-                     {next, previous, results}; errors are {\"detail\"} or {field: [messages]}.",
-                ))
-                .build(),
-        )
-        .paths(paths)
-        .components(Some(components.build()))
-        .build();
-    // OpenAPI 3.1 `webhooks` (which utoipa has no field for): what chartd sends to receivers.
-    doc.extensions = Some(
-        [("webhooks", crate::webhooks::openapi::outgoing())]
-            .into_iter()
-            .collect(),
-    );
-    doc
-}
-
-/// The document as served and checked in: pretty JSON with a final newline.
-pub fn render(resources: &[&'static Resource]) -> String {
-    let mut s = serde_json::to_string_pretty(&document(resources)).expect("OpenAPI serializes");
-    s.push('\n');
-    s
 }

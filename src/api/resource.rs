@@ -11,9 +11,11 @@
 use actix_web::web;
 
 use crate::api::auth::{Perm, Scope};
+use crate::api::compiled::Compiled;
+use crate::api::write::Write;
 use crate::api::Ctx;
 use crate::db::{Conn, Ty, Val};
-use crate::error::{ApiError, FieldErrors};
+use crate::error::ApiError;
 
 /// What a key accepts and how it is stored.
 #[derive(Clone, Copy, Debug)]
@@ -86,7 +88,7 @@ pub enum Access {
 
 /// The value an optional key takes when a POST or PUT leaves it out.
 #[derive(Clone, Copy, Debug)]
-pub enum Default {
+pub enum Absent {
     /// "" for strings, [] / {} for JSON, NULL otherwise.
     Empty,
     Str(&'static str),
@@ -101,7 +103,7 @@ pub struct Field {
     pub access: Access,
     pub verbose: bool,
     pub nullable: bool,
-    pub default: Default,
+    pub default: Absent,
     /// A read-only SQL expression computing the value (table alias `t`).
     pub sql: Option<&'static str>,
     /// The expression used instead of `sql` when the caller asked for verbose=true (a key
@@ -132,7 +134,7 @@ impl Field {
             access: Access::Optional,
             verbose: false,
             nullable: false,
-            default: Default::Empty,
+            default: Absent::Empty,
             sql: None,
             verbose_sql: None,
             answer: None,
@@ -178,7 +180,7 @@ impl Field {
         self.nullable = true;
         self
     }
-    pub const fn default(mut self, d: Default) -> Field {
+    pub const fn default(mut self, d: Absent) -> Field {
         self.default = d;
         self
     }
@@ -389,26 +391,31 @@ impl Op {
 /// Parsed input: the writable keys present in (or defaulted for) one object of a body.
 /// `given` lists the keys the client actually sent (the others were defaulted).
 #[derive(Clone, Debug, PartialEq, Default)]
-pub struct Record(pub Vec<(&'static str, Val)>, pub Vec<&'static str>);
+pub struct Record {
+    /// Key and value, in the order parsed (then as hooks set them).
+    pub values: Vec<(&'static str, Val)>,
+    /// The keys the client sent.
+    pub sent: Vec<&'static str>,
+}
 
 impl Record {
     /// Whether the client sent this key (rather than it taking its default).
     pub fn given(&self, name: &str) -> bool {
-        self.1.contains(&name)
+        self.sent.contains(&name)
     }
 
     pub fn get(&self, name: &str) -> Option<&Val> {
-        self.0.iter().find(|(n, _)| *n == name).map(|(_, v)| v)
+        self.values.iter().find(|(n, _)| *n == name).map(|(_, v)| v)
     }
     pub fn set(&mut self, name: &'static str, v: Val) {
-        match self.0.iter_mut().find(|(n, _)| *n == name) {
+        match self.values.iter_mut().find(|(n, _)| *n == name) {
             Some(slot) => slot.1 = v,
-            None => self.0.push((name, v)),
+            None => self.values.push((name, v)),
         }
     }
     pub fn remove(&mut self, name: &str) -> Option<Val> {
-        let i = self.0.iter().position(|(n, _)| *n == name)?;
-        Some(self.0.remove(i).1)
+        let i = self.values.iter().position(|(n, _)| *n == name)?;
+        Some(self.values.remove(i).1)
     }
     pub fn has(&self, name: &str) -> bool {
         self.get(name).is_some()
@@ -417,22 +424,15 @@ impl Record {
 
 /// Per-resource behaviour beyond the declaration. Every hook does nothing by default.
 pub trait Hooks: Sync {
-    /// Checks and completes a parsed object before it is written (in the write transaction).
-    /// `current` is the stored object on PUT/PATCH. Add field errors to `errors`.
-    fn validate(
-        &self,
-        _ctx: &Ctx,
-        _conn: &mut Conn,
-        _op: Op,
-        _rec: &mut Record,
-        _current: Option<&Record>,
-        _errors: &mut FieldErrors,
-    ) -> Result<(), ApiError> {
+    /// Checks and completes a parsed object before it is written (in the write transaction):
+    /// add field errors with `w.error`, complete the record with `w.set`.
+    fn validate(&self, _w: &mut Write) -> Result<(), ApiError> {
         Ok(())
     }
 
-    /// Runs after an insert or update in the same transaction (children, outbox rows).
-    fn after_write(&self, _ctx: &Ctx, _conn: &mut Conn, _op: Op, _id: i64) -> Result<(), ApiError> {
+    /// Runs after an insert, update or delete of object `id` in the same transaction
+    /// (children, derived rows, events of other objects). Errors it adds roll the write back.
+    fn after_write(&self, _w: &mut Write, _id: i64) -> Result<(), ApiError> {
         Ok(())
     }
 
@@ -458,14 +458,14 @@ pub trait Hooks: Sync {
         _ctx: &Ctx,
         _conn: &mut Conn,
         _params: &crate::api::filters::Params,
-        _out: &crate::api::handlers::Output,
+        _out: &crate::api::compiled::Output,
         _rows: &mut Vec<Vec<Val>>,
     ) -> Result<(), ApiError> {
         Ok(())
     }
 
     /// Registers extra routes (DRF's @action), relative to /api/{path}: e.g. `/{id}/lock`.
-    fn extra_routes(&self, _res: &'static Resource, _cfg: &mut web::ServiceConfig) {}
+    fn extra_routes(&self, _c: &'static Compiled, _cfg: &mut web::ServiceConfig) {}
 
     /// Describes the extra routes in the OpenAPI document.
     fn extra_openapi(&self, _res: &'static Resource, _paths: &mut crate::api::openapi::Paths) {}
@@ -554,7 +554,7 @@ pub struct Resource {
     /// (default, max) page size, and the same with verbose=true.
     pub page_size: (i64, i64),
     pub verbose_page_size: (i64, i64),
-    /// The column `date` and `date_range` apply to, if the resource has those filters.
+    /// What the resource does beyond its declaration.
     pub hooks: &'static dyn Hooks,
     /// The webhook events its writes raise.
     pub events: Events,

@@ -8,8 +8,9 @@ pub mod normal_range;
 
 pub mod billing_codes;
 
-use crate::api::resource::{Hooks, Op, Record};
+use crate::api::resource::{Hooks, Record};
 use crate::api::Ctx;
+use crate::api::Write;
 use crate::db::{Conn, Sql, Val};
 use crate::error::{ApiError, FieldErrors};
 
@@ -30,19 +31,11 @@ pub fn is_color(s: &str) -> bool {
 pub struct ColorAndDuration;
 
 impl Hooks for ColorAndDuration {
-    fn validate(
-        &self,
-        _ctx: &Ctx,
-        _conn: &mut Conn,
-        _op: Op,
-        rec: &mut Record,
-        _current: Option<&Record>,
-        errors: &mut FieldErrors,
-    ) -> Result<(), ApiError> {
-        check_color(rec, errors);
-        if let Some(d) = rec.get("duration").and_then(Val::as_i64) {
+    fn validate(&self, w: &mut Write) -> Result<(), ApiError> {
+        check_color(w.rec, w.errors);
+        if let Some(d) = w.rec.get("duration").and_then(Val::as_i64) {
             if !(1..=1440).contains(&d) {
-                errors.add(
+                w.errors.add(
                     "duration",
                     "Ensure this value is between 1 and 1440 minutes.",
                 );

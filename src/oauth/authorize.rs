@@ -22,7 +22,7 @@ use argon2::Argon2;
 use chrono::Duration;
 
 use crate::api::auth::{hash_token, new_token};
-use crate::api::handlers::now;
+use crate::api::compiled::now;
 use crate::db::{Conn, Sql, Ty};
 use crate::error::ApiError;
 use crate::state::AppState;

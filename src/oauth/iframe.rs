@@ -14,8 +14,6 @@
 //!   doctor_id is the authorizing doctor on both pages. Each launch is audited as an access
 //!   to the patient.
 
-use std::sync::OnceLock;
-
 use actix_web::{web, HttpRequest, HttpResponse};
 use jsonwebtoken::{EncodingKey, Header};
 use serde::Serialize;
@@ -23,7 +21,7 @@ use serde_json::json;
 
 use crate::api::audit::AuditEntry;
 use crate::api::auth::ShareSetting;
-use crate::api::handlers::{now, Compiled};
+use crate::api::compiled::now;
 use crate::api::Ctx;
 use crate::db::{Sql, Val};
 use crate::error::ApiError;
@@ -107,11 +105,6 @@ fn id_param(value: Option<&String>, name: &str) -> Result<i64, ApiError> {
         .ok_or_else(|| ApiError::field(name, "A valid integer is required."))
 }
 
-fn patients() -> &'static Compiled {
-    static C: OnceLock<&'static Compiled> = OnceLock::new();
-    C.get_or_init(|| Compiled::new(&crate::resources::patients::RESOURCE))
-}
-
 /// GET /api/iframe_integration/launch.
 async fn launch(ctx: Ctx, req: HttpRequest) -> Result<HttpResponse, ApiError> {
     // As everywhere in the API, a repeated parameter takes its last value.
@@ -141,7 +134,8 @@ async fn launch(ctx: Ctx, req: HttpRequest) -> Result<HttpResponse, ApiError> {
     // for the patient (the reference's rule for /api/appointments).
     let own_doctor_only = !ctx.user.shares(ShareSetting::Patients);
     let mut visible_patient = Sql::new("SELECT t.id FROM patients t");
-    patients().scope(&ctx, &mut visible_patient);
+    ctx.compiled(&crate::resources::patients::RESOURCE)
+        .scope(&ctx, &mut visible_patient);
     let (app, patient) = ctx
         .state
         .db

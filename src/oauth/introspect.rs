@@ -7,7 +7,7 @@ use chrono::NaiveDateTime;
 use serde_json::json;
 
 use crate::api::auth::hash_token;
-use crate::api::handlers::now;
+use crate::api::compiled::now;
 use crate::db::{Sql, Ty};
 use crate::state::AppState;
 

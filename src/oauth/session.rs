@@ -13,7 +13,7 @@ use actix_web::HttpRequest;
 use chrono::Duration;
 
 use crate::api::auth::{hash_token, new_token};
-use crate::api::handlers::now;
+use crate::api::compiled::now;
 use crate::db::{Conn, Sql, Ty};
 
 use super::secret::hashes_equal;

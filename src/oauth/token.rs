@@ -17,7 +17,7 @@ use serde_json::json;
 use sha2::{Digest, Sha256};
 
 use crate::api::auth::{hash_token, new_token, Scopes};
-use crate::api::handlers::now;
+use crate::api::compiled::now;
 use crate::db::{Conn, Sql, Ty};
 use crate::state::AppState;
 

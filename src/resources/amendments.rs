@@ -7,10 +7,11 @@
 //! which chartd does not render. DELETE archives.
 
 use crate::api::auth::{Perm, Scope, ShareSetting};
-use crate::api::resource::{Field, Filter, Hooks, Kind, Op, Record, Resource, Sharing, Verbs};
+use crate::api::resource::{Field, Filter, Hooks, Kind, Op, Resource, Sharing, Verbs};
 use crate::api::Ctx;
-use crate::db::{Conn, Sql, Val};
-use crate::error::{ApiError, FieldErrors};
+use crate::api::Write;
+use crate::db::{Sql, Val};
+use crate::error::ApiError;
 use crate::resources::clinical_notes::state;
 
 pub static RESOURCE: Resource = Resource {
@@ -55,32 +56,27 @@ impl Hooks for AmendmentHooks {
         sql.push(" AND t.app_id = ?", [Val::from(ctx.user.app_id)]);
     }
 
-    fn validate(
-        &self,
-        ctx: &Ctx,
-        conn: &mut Conn,
-        op: Op,
-        rec: &mut Record,
-        current: Option<&Record>,
-        errors: &mut FieldErrors,
-    ) -> Result<(), ApiError> {
-        if op == Op::Create {
-            rec.set("app_id", Val::from(ctx.user.app_id));
+    fn validate(&self, w: &mut Write) -> Result<(), ApiError> {
+        if w.op == Op::Create {
+            w.rec.set("app_id", Val::from(w.ctx.user.app_id));
         }
-        if let Some(key) = rec.get("amendment_file").and_then(Val::as_str) {
+        if let Some(key) = w.rec.get("amendment_file").and_then(Val::as_str) {
             if !key.to_ascii_lowercase().ends_with(".pdf") {
-                errors.add("amendment_file", "The amendment file must be a PDF.");
+                w.errors
+                    .add("amendment_file", "The amendment file must be a PDF.");
             }
         }
-        let get = |k: &str| rec.get(k).or_else(|| current.and_then(|c| c.get(k)));
+        let get = |k: &str| w.rec.get(k).or_else(|| w.current.and_then(|c| c.get(k)));
         let appointment = get("appointment").and_then(Val::as_i64);
         let patient = get("patient").and_then(Val::as_i64);
-        if let (Some(appointment), false) = (appointment, errors.has("appointment")) {
-            if rec.has("appointment") || rec.has("patient") {
-                match state::appointment_patient(conn, ctx, appointment)? {
+        if let (Some(appointment), false) = (appointment, w.errors.has("appointment")) {
+            if w.rec.has("appointment") || w.rec.has("patient") {
+                match state::appointment_patient(w.conn, w.ctx, appointment)? {
                     Some(p) if p == patient => {}
-                    Some(_) => errors.add("appointment", "This appointment is not the patient's."),
-                    None => errors.add(
+                    Some(_) => w
+                        .errors
+                        .add("appointment", "This appointment is not the patient's."),
+                    None => w.errors.add(
                         "appointment",
                         format!("Invalid pk \"{appointment}\" - object does not exist."),
                     ),

@@ -9,9 +9,9 @@
 use serde_json::Value;
 
 use crate::api::auth::{Perm, Scope, ShareSetting};
-use crate::api::resource::{Field, Filter, Hooks, Kind, Op, Record, Resource, Sharing, Verbs};
-use crate::api::Ctx;
-use crate::db::{Conn, Val};
+use crate::api::resource::{Field, Filter, Hooks, Kind, Record, Resource, Sharing, Verbs};
+use crate::api::Write;
+use crate::db::Val;
 use crate::domain::billing_codes;
 use crate::error::{ApiError, FieldErrors};
 
@@ -95,29 +95,26 @@ fn procedure_entry(kind: &'static str) -> impl Fn(Value) -> Result<Value, String
 }
 
 impl Hooks for BillingProfileHooks {
-    fn validate(
-        &self,
-        _ctx: &Ctx,
-        _conn: &mut Conn,
-        _op: Op,
-        rec: &mut Record,
-        _current: Option<&Record>,
-        errors: &mut FieldErrors,
-    ) -> Result<(), ApiError> {
-        if rec
+    fn validate(&self, w: &mut Write) -> Result<(), ApiError> {
+        if w.rec
             .get("name")
             .and_then(Val::as_str)
             .is_some_and(|n| n.trim().is_empty())
         {
-            errors.add("name", "This field may not be blank.");
+            w.errors.add("name", "This field may not be blank.");
         }
-        each(rec, "cpt_codes", errors, procedure_entry("C"));
-        each(rec, "hcpcs_codes", errors, procedure_entry("H"));
-        each(rec, "custom_procedure_codes", errors, procedure_entry("U"));
-        each(rec, "icd10_codes", errors, |v| {
+        each(w.rec, "cpt_codes", w.errors, procedure_entry("C"));
+        each(w.rec, "hcpcs_codes", w.errors, procedure_entry("H"));
+        each(
+            w.rec,
+            "custom_procedure_codes",
+            w.errors,
+            procedure_entry("U"),
+        );
+        each(w.rec, "icd10_codes", w.errors, |v| {
             billing_codes::icd10(v.as_str().unwrap_or("")).map(Value::from)
         });
-        each(rec, "icd9_codes", errors, |v| {
+        each(w.rec, "icd9_codes", w.errors, |v| {
             billing_codes::icd9(v.as_str().unwrap_or("")).map(Value::from)
         });
         Ok(())

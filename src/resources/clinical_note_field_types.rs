@@ -7,10 +7,11 @@
 //! a template, not to an appointment.
 
 use crate::api::auth::{Perm, Scope, ShareSetting};
-use crate::api::resource::{Field, Filter, Hooks, Kind, Op, Record, Resource, Verbs};
+use crate::api::resource::{Field, Filter, Hooks, Kind, Resource, Verbs};
 use crate::api::Ctx;
-use crate::db::{Conn, Sql, Val};
-use crate::error::{ApiError, FieldErrors};
+use crate::api::Write;
+use crate::db::{Sql, Val};
+use crate::error::ApiError;
 use crate::resources::clinical_note_templates::refresh_fields;
 
 pub const DATA_TYPES: &[&str] = &[
@@ -82,31 +83,23 @@ impl Hooks for FieldTypeHooks {
         own_templates(ctx, sql, "t.clinical_note_template");
     }
 
-    fn validate(
-        &self,
-        ctx: &Ctx,
-        conn: &mut Conn,
-        _op: Op,
-        rec: &mut Record,
-        current: Option<&Record>,
-        errors: &mut FieldErrors,
-    ) -> Result<(), ApiError> {
-        let Some(template) = rec.get("clinical_note_template").and_then(Val::as_i64) else {
+    fn validate(&self, w: &mut Write) -> Result<(), ApiError> {
+        let Some(template) = w.rec.get("clinical_note_template").and_then(Val::as_i64) else {
             return Ok(());
         };
-        if let Some(cur) = current {
+        if let Some(cur) = w.current {
             if cur.get("clinical_note_template").and_then(Val::as_i64) != Some(template) {
-                errors.add(
+                w.errors.add(
                     "clinical_note_template",
                     "A field cannot move to another template.",
                 );
             }
-        } else if !errors.has("clinical_note_template") {
+        } else if !w.errors.has("clinical_note_template") {
             let mut sql = Sql::new("SELECT t.id FROM clinical_note_templates t WHERE t.id = ?")
                 .bind(template);
-            own_templates(ctx, &mut sql, "t.id");
-            if sql.load_i64(conn)?.is_none() {
-                errors.add(
+            own_templates(w.ctx, &mut sql, "t.id");
+            if sql.load_i64(w.conn)?.is_none() {
+                w.errors.add(
                     "clinical_note_template",
                     "Your practice group does not share clinical templates between doctors; \
                      use one of your own.",
@@ -116,13 +109,13 @@ impl Hooks for FieldTypeHooks {
         Ok(())
     }
 
-    fn after_write(&self, _ctx: &Ctx, conn: &mut Conn, _op: Op, id: i64) -> Result<(), ApiError> {
+    fn after_write(&self, w: &mut Write, id: i64) -> Result<(), ApiError> {
         let template =
             Sql::new("SELECT clinical_note_template FROM clinical_note_field_types WHERE id = ?")
                 .bind(id)
-                .load_i64(conn)?;
+                .load_i64(w.conn)?;
         if let Some(template) = template {
-            refresh_fields(conn, template)?;
+            refresh_fields(w.conn, template)?;
         }
         Ok(())
     }

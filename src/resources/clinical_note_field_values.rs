@@ -8,10 +8,11 @@
 
 use crate::api::auth::{Perm, Scope, ShareSetting};
 use crate::api::filters::Params;
-use crate::api::resource::{Field, Filter, FilterKind, Hooks, Kind, Op, Record, Resource, Verbs};
+use crate::api::resource::{Field, Filter, FilterKind, Hooks, Kind, Record, Resource, Verbs};
 use crate::api::Ctx;
-use crate::db::{Conn, Sql, Ty, Val};
-use crate::error::{ApiError, FieldErrors};
+use crate::api::Write;
+use crate::db::{Sql, Ty, Val};
+use crate::error::ApiError;
 use crate::resources::clinical_notes::state;
 
 const TEMPLATE_OF_VALUE: &str =
@@ -146,39 +147,31 @@ impl Hooks for ValueHooks {
         Ok(())
     }
 
-    fn validate(
-        &self,
-        ctx: &Ctx,
-        conn: &mut Conn,
-        _op: Op,
-        rec: &mut Record,
-        current: Option<&Record>,
-        errors: &mut FieldErrors,
-    ) -> Result<(), ApiError> {
-        if let Some(cur) = current {
+    fn validate(&self, w: &mut Write) -> Result<(), ApiError> {
+        if let Some(cur) = w.current {
             for key in ["appointment", "clinical_note_field"] {
-                if rec.given(key) && rec.get(key) != cur.get(key) {
-                    errors.add(
+                if w.rec.given(key) && w.rec.get(key) != cur.get(key) {
+                    w.errors.add(
                         key,
                         "A value keeps its appointment and field; create another.",
                     );
                 }
             }
         }
-        let appointment = value(rec, current, "appointment").and_then(Val::as_i64);
-        let field = value(rec, current, "clinical_note_field").and_then(Val::as_i64);
+        let appointment = value(w.rec, w.current, "appointment").and_then(Val::as_i64);
+        let field = value(w.rec, w.current, "clinical_note_field").and_then(Val::as_i64);
         let (Some(appointment), Some(field)) = (appointment, field) else {
             return Ok(());
         };
-        if errors.has("appointment") || errors.has("clinical_note_field") {
+        if w.errors.has("appointment") || w.errors.has("clinical_note_field") {
             return Ok(());
         }
-        match state::appointment_patient(conn, ctx, appointment)? {
-            None => errors.add(
+        match state::appointment_patient(w.conn, w.ctx, appointment)? {
+            None => w.errors.add(
                 "appointment",
                 format!("Invalid pk \"{appointment}\" - object does not exist."),
             ),
-            Some(None) => errors.add("appointment", "A break has no clinical note."),
+            Some(None) => w.errors.add("appointment", "A break has no clinical note."),
             Some(Some(_)) => {}
         }
         let row = Sql::new(
@@ -186,12 +179,13 @@ impl Hooks for ValueHooks {
              WHERE f.id = ? AND f.practice_group_id = ?",
         )
         .bind(field)
-        .bind(ctx.practice_group())
-        .load_one(conn, &[Ty::Text, Ty::Text, Ty::Bool])?
+        .bind(w.ctx.practice_group())
+        .load_one(w.conn, &[Ty::Text, Ty::Text, Ty::Bool])?
         .unwrap_or_default();
-        if current.is_none() {
+        if w.current.is_none() {
             if row.get(2).and_then(Val::as_bool) == Some(true) {
-                errors.add("clinical_note_field", "This field has been archived.");
+                w.errors
+                    .add("clinical_note_field", "This field has been archived.");
             }
             let existing = Sql::new(
                 "SELECT id FROM clinical_note_field_values \
@@ -199,9 +193,9 @@ impl Hooks for ValueHooks {
             )
             .bind(appointment)
             .bind(field)
-            .load_i64(conn)?;
+            .load_i64(w.conn)?;
             if let Some(id) = existing {
-                errors.add(
+                w.errors.add(
                     "clinical_note_field",
                     format!(
                         "This note already has a value for this field: change it with \
@@ -210,7 +204,7 @@ impl Hooks for ValueHooks {
                 );
             }
         }
-        if let Some(v) = rec.get("value").and_then(Val::as_str).map(str::to_string) {
+        if let Some(v) = w.rec.get("value").and_then(Val::as_str).map(str::to_string) {
             let data_type = row.first().and_then(Val::as_str).unwrap_or("");
             let allowed: Vec<String> = row
                 .get(1)
@@ -218,23 +212,23 @@ impl Hooks for ValueHooks {
                 .and_then(|s| serde_json::from_str(s).ok())
                 .unwrap_or_default();
             match check_value(data_type, &allowed, &v) {
-                Ok(clean) => rec.set("value", Val::from(clean)),
-                Err(msg) => errors.add("value", msg),
+                Ok(clean) => w.rec.set("value", Val::from(clean)),
+                Err(msg) => w.errors.add("value", msg),
             }
         }
-        if errors.is_empty() {
-            state::open_for_change(conn, ctx, appointment)?;
+        if w.errors.is_empty() {
+            state::open_for_change(w.conn, w.ctx, appointment)?;
         }
         Ok(())
     }
 
-    fn after_write(&self, _ctx: &Ctx, conn: &mut Conn, _op: Op, id: i64) -> Result<(), ApiError> {
+    fn after_write(&self, w: &mut Write, id: i64) -> Result<(), ApiError> {
         let appointment =
             Sql::new("SELECT appointment FROM clinical_note_field_values WHERE id = ?")
                 .bind(id)
-                .load_i64(conn)?;
+                .load_i64(w.conn)?;
         if let Some(appointment) = appointment {
-            state::refresh(conn, appointment)?;
+            state::refresh(w.conn, appointment)?;
         }
         Ok(())
     }

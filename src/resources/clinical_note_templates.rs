@@ -7,10 +7,10 @@
 use serde_json::{json, Value};
 
 use crate::api::auth::{Perm, Scope, ShareSetting};
-use crate::api::resource::{Field, Hooks, Op, Record, Resource, Sharing, Verbs};
-use crate::api::Ctx;
+use crate::api::resource::{Field, Hooks, Op, Resource, Sharing, Verbs};
+use crate::api::Write;
 use crate::db::{Conn, Sql, Ty, Val};
-use crate::error::{ApiError, FieldErrors};
+use crate::error::ApiError;
 use crate::resources::clinical_notes::state;
 
 pub static RESOURCE: Resource = Resource {
@@ -54,16 +54,8 @@ pub static RESOURCE: Resource = Resource {
 struct TemplateHooks;
 
 impl Hooks for TemplateHooks {
-    fn validate(
-        &self,
-        _ctx: &Ctx,
-        _conn: &mut Conn,
-        _op: Op,
-        rec: &mut Record,
-        _current: Option<&Record>,
-        errors: &mut FieldErrors,
-    ) -> Result<(), ApiError> {
-        let Some(raw) = rec.get("order").and_then(Val::as_str) else {
+    fn validate(&self, w: &mut Write) -> Result<(), ApiError> {
+        let Some(raw) = w.rec.get("order").and_then(Val::as_str) else {
             return Ok(());
         };
         let order: Value = serde_json::from_str(raw).unwrap_or_default();
@@ -73,19 +65,19 @@ impl Hooks for TemplateHooks {
                 "on_complete_note" | "on_ipad" if v.is_null() || v.is_i64() => {
                     clean[key.as_str()] = v.clone()
                 }
-                _ => errors.add(
+                _ => w.errors.add(
                     "order",
                     format!("\"{key}\": expected on_complete_note or on_ipad, an integer or null."),
                 ),
             }
         }
-        rec.set("order", Val::from(clean.to_string()));
+        w.rec.set("order", Val::from(clean.to_string()));
         Ok(())
     }
 
-    fn after_write(&self, _ctx: &Ctx, conn: &mut Conn, op: Op, id: i64) -> Result<(), ApiError> {
-        if matches!(op, Op::Update | Op::PartialUpdate) {
-            state::refresh_template_notes(conn, id)?;
+    fn after_write(&self, w: &mut Write, id: i64) -> Result<(), ApiError> {
+        if matches!(w.op, Op::Update | Op::PartialUpdate) {
+            state::refresh_template_notes(w.conn, id)?;
         }
         Ok(())
     }
@@ -130,7 +122,7 @@ pub fn refresh_fields(conn: &mut Conn, template: i64) -> Result<(), ApiError> {
         "UPDATE clinical_note_templates SET clinical_note_fields = ?, updated_at = ? WHERE id = ?",
     )
     .bind(Value::Array(fields).to_string())
-    .bind(crate::api::handlers::now())
+    .bind(crate::api::compiled::now())
     .bind(template)
     .execute(conn)?;
     Ok(())

@@ -2,10 +2,10 @@
 //! Appointment Fields"); appointments carry values for them in `custom_fields`.
 
 use crate::api::auth::{Perm, Scope, ShareSetting};
-use crate::api::resource::{Field, Filter, Hooks, Kind, Op, Record, Resource, Sharing, Verbs};
-use crate::api::Ctx;
-use crate::db::{Conn, Sql, Val};
-use crate::error::{ApiError, FieldErrors};
+use crate::api::resource::{Field, Filter, Hooks, Kind, Resource, Sharing, Verbs};
+use crate::api::Write;
+use crate::db::{Sql, Val};
+use crate::error::ApiError;
 
 pub static RESOURCE: Resource = Resource {
     path: "custom_appointment_fields",
@@ -35,34 +35,30 @@ pub static RESOURCE: Resource = Resource {
 struct FieldHooks;
 
 impl Hooks for FieldHooks {
-    fn validate(
-        &self,
-        ctx: &Ctx,
-        conn: &mut Conn,
-        _op: Op,
-        rec: &mut Record,
-        current: Option<&Record>,
-        errors: &mut FieldErrors,
-    ) -> Result<(), ApiError> {
-        if rec
+    fn validate(&self, w: &mut Write) -> Result<(), ApiError> {
+        if w.rec
             .get("field_name")
             .and_then(Val::as_str)
             .is_some_and(|s| s.trim().is_empty())
         {
-            errors.add("field_name", "This field may not be blank.");
+            w.errors.add("field_name", "This field may not be blank.");
         }
         // A new field goes last among its doctor's fields.
-        if current.is_none() {
-            let doctor = rec.get("doctor").and_then(Val::as_i64).unwrap_or_default();
+        if w.current.is_none() {
+            let doctor = w
+                .rec
+                .get("doctor")
+                .and_then(Val::as_i64)
+                .unwrap_or_default();
             let last = Sql::new(
                 "SELECT COALESCE(MAX(t.\"order\"), 0) FROM custom_appointment_fields t \
                  WHERE t.practice_group_id = ? AND t.doctor = ?",
             )
-            .bind(ctx.practice_group())
+            .bind(w.ctx.practice_group())
             .bind(doctor)
-            .load_i64(conn)?
+            .load_i64(w.conn)?
             .unwrap_or(0);
-            rec.set("order", Val::from(last + 1));
+            w.rec.set("order", Val::from(last + 1));
         }
         Ok(())
     }

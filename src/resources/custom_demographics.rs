@@ -2,10 +2,10 @@
 //! patients carry values for them in `custom_demographics`.
 
 use crate::api::auth::{Perm, Scope, ShareSetting};
-use crate::api::resource::{Field, Filter, Hooks, Kind, Op, Record, Resource, Sharing, Verbs};
-use crate::api::Ctx;
-use crate::db::{Conn, Val};
-use crate::error::{ApiError, FieldErrors};
+use crate::api::resource::{Field, Filter, Hooks, Kind, Resource, Sharing, Verbs};
+use crate::api::Write;
+use crate::db::Val;
+use crate::error::ApiError;
 
 pub static RESOURCE: Resource = Resource {
     path: "custom_demographics",
@@ -33,31 +33,27 @@ pub static RESOURCE: Resource = Resource {
 struct DemographicHooks;
 
 impl Hooks for DemographicHooks {
-    fn validate(
-        &self,
-        _ctx: &Ctx,
-        _conn: &mut Conn,
-        _op: Op,
-        rec: &mut Record,
-        _current: Option<&Record>,
-        errors: &mut FieldErrors,
-    ) -> Result<(), ApiError> {
-        let template = rec.get("template_name").and_then(Val::as_str).unwrap_or("");
+    fn validate(&self, w: &mut Write) -> Result<(), ApiError> {
+        let template = w
+            .rec
+            .get("template_name")
+            .and_then(Val::as_str)
+            .unwrap_or("");
         if !template
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || c == '_')
         {
-            errors.add(
+            w.errors.add(
                 "template_name",
                 "Only letters (a-z, A-Z), numbers (0-9) and underscores are allowed.",
             );
         }
-        if rec
+        if w.rec
             .get("name")
             .and_then(Val::as_str)
             .is_some_and(|s| s.trim().is_empty())
         {
-            errors.add("name", "This field may not be blank.");
+            w.errors.add("name", "This field may not be blank.");
         }
         Ok(())
     }

@@ -4,10 +4,10 @@
 //! `doctor` defaults to the caller's doctor.
 
 use crate::api::auth::{Perm, Scope, ShareSetting};
-use crate::api::resource::{Field, Filter, Hooks, Kind, Op, Record, Resource, Sharing, Verbs};
-use crate::api::Ctx;
-use crate::db::{Conn, Val};
-use crate::error::{ApiError, FieldErrors};
+use crate::api::resource::{Field, Filter, Hooks, Kind, Resource, Sharing, Verbs};
+use crate::api::Write;
+use crate::db::Val;
+use crate::error::ApiError;
 
 pub static RESOURCE: Resource = Resource {
     path: "custom_insurance_plan_names",
@@ -52,28 +52,22 @@ pub static RESOURCE: Resource = Resource {
 struct PlanNameHooks;
 
 impl Hooks for PlanNameHooks {
-    fn validate(
-        &self,
-        ctx: &Ctx,
-        _conn: &mut Conn,
-        _op: Op,
-        rec: &mut Record,
-        current: Option<&Record>,
-        errors: &mut FieldErrors,
-    ) -> Result<(), ApiError> {
-        if rec
+    fn validate(&self, w: &mut Write) -> Result<(), ApiError> {
+        if w.rec
             .get("insurance_plan_name")
             .and_then(Val::as_str)
             .is_some_and(|n| n.trim().is_empty())
         {
-            errors.add("insurance_plan_name", "This field may not be blank.");
+            w.errors
+                .add("insurance_plan_name", "This field may not be blank.");
         }
-        if rec.get("doctor").is_some_and(Val::is_null) || (current.is_none() && !rec.has("doctor"))
+        if w.rec.get("doctor").is_some_and(Val::is_null)
+            || (w.current.is_none() && !w.rec.has("doctor"))
         {
-            rec.set("doctor", Val::from(ctx.user.doctor_id));
+            w.rec.set("doctor", Val::from(w.ctx.user.doctor_id));
         }
-        if current.is_none() {
-            rec.set("user", Val::from(ctx.user.user_id));
+        if w.current.is_none() {
+            w.rec.set("user", Val::from(w.ctx.user.user_id));
         }
         Ok(())
     }

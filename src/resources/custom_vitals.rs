@@ -3,10 +3,9 @@
 //! and PATCH so they can be defined through the API (an extension, marked in OpenAPI).
 
 use crate::api::auth::{Perm, Scope, ShareSetting};
-use crate::api::resource::{Field, Filter, Hooks, Kind, Op, Record, Resource, Sharing, Verbs};
-use crate::api::Ctx;
-use crate::db::Conn;
-use crate::error::{ApiError, FieldErrors};
+use crate::api::resource::{Field, Filter, Hooks, Kind, Resource, Sharing, Verbs};
+use crate::api::Write;
+use crate::error::ApiError;
 
 pub const DATA_TYPES: &[&str] = &["text", "number", "single_sel"];
 
@@ -41,18 +40,11 @@ pub static RESOURCE: Resource = Resource {
 struct VitalHooks;
 
 impl Hooks for VitalHooks {
-    fn validate(
-        &self,
-        _ctx: &Ctx,
-        _conn: &mut Conn,
-        _op: Op,
-        rec: &mut Record,
-        current: Option<&Record>,
-        errors: &mut FieldErrors,
-    ) -> Result<(), ApiError> {
+    fn validate(&self, w: &mut Write) -> Result<(), ApiError> {
         let get = |k: &str| {
-            rec.get(k)
-                .or_else(|| current.and_then(|c| c.get(k)))
+            w.rec
+                .get(k)
+                .or_else(|| w.current.and_then(|c| c.get(k)))
                 .cloned()
         };
         let kind = get("data_type")
@@ -62,7 +54,7 @@ impl Hooks for VitalHooks {
             .and_then(|v| v.as_str().map(str::to_string))
             .unwrap_or_default();
         if kind == "single_sel" && values.trim() == "[]" {
-            errors.add(
+            w.errors.add(
                 "allowed_values",
                 "A single_sel vital needs its allowed values.",
             );
@@ -74,7 +66,7 @@ impl Hooks for VitalHooks {
             .and_then(|v| v.as_str().map(str::to_string))
             .unwrap_or_default();
         if fraction && delimiter.is_empty() {
-            errors.add(
+            w.errors.add(
                 "fraction_delimiter",
                 "A fraction field needs its delimiter, e.g. \"/\".",
             );

@@ -2,10 +2,11 @@
 //! Read-only through the API; `chartd user create --role doctor` makes them.
 
 use crate::api::auth::Scope;
+use crate::api::Compiled;
 use actix_web::web;
 
 use crate::api::openapi::Paths;
-use crate::api::resource::{Default, Field, Filter, Hooks, Kind, Resource, Verbs};
+use crate::api::resource::{Absent, Field, Filter, Hooks, Kind, Resource, Verbs};
 
 pub static RESOURCE: Resource = Resource {
     path: "doctors",
@@ -22,7 +23,7 @@ pub static RESOURCE: Resource = Resource {
         Field::string("job_title").read_only(),
         Field::string("country")
             .read_only()
-            .default(Default::Str("US"))
+            .default(Absent::Str("US"))
             .doc("Two-letter country code."),
         Field::string("timezone").read_only(),
         Field::string("email").read_only(),
@@ -56,7 +57,7 @@ pub static RESOURCE: Resource = Resource {
 struct DoctorHooks;
 
 impl Hooks for DoctorHooks {
-    fn extra_routes(&self, _res: &'static Resource, cfg: &mut web::ServiceConfig) {
+    fn extra_routes(&self, _c: &'static Compiled, cfg: &mut web::ServiceConfig) {
         super::slot_search::routes(cfg);
     }
 

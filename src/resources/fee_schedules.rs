@@ -4,11 +4,11 @@
 //! A line item takes its description and expected reimbursement from the matching entry.
 
 use crate::api::auth::{Perm, Scope, ShareSetting};
-use crate::api::resource::{Field, Filter, Hooks, Kind, Op, Record, Resource, Sharing, Verbs};
-use crate::api::Ctx;
-use crate::db::{Conn, Val};
+use crate::api::resource::{Field, Filter, Hooks, Kind, Record, Resource, Sharing, Verbs};
+use crate::api::Write;
+use crate::db::Val;
 use crate::domain::billing_codes;
-use crate::error::{ApiError, FieldErrors};
+use crate::error::ApiError;
 
 pub const CODE_TYPES: &[&str] = &["CPT", "HCPCS", "ICD9", "ICD10", "Custom", "Revenue"];
 const MODIFIERS: [&str; 4] = [
@@ -42,15 +42,15 @@ pub static RESOURCE: Resource = Resource {
         Field::string("cpt_hcpcs_modifier4"),
         Field::reference("office", "offices").nullable(),
         Field::string("ndc_code"),
-        Field::decimal("ndc_quantity").default(crate::api::resource::Default::Int(0)),
+        Field::decimal("ndc_quantity").default(crate::api::resource::Absent::Int(0)),
         Field::string("ndc_units"),
-        Field::decimal("base_price").default(crate::api::resource::Default::Int(0)),
-        Field::decimal("insured_price").default(crate::api::resource::Default::Int(0)),
-        Field::decimal("cash_price").default(crate::api::resource::Default::Int(0)),
+        Field::decimal("base_price").default(crate::api::resource::Absent::Int(0)),
+        Field::decimal("insured_price").default(crate::api::resource::Absent::Int(0)),
+        Field::decimal("cash_price").default(crate::api::resource::Absent::Int(0)),
         Field::decimal("insured_out_of_network_price").nullable(),
         Field::string("payer_id"),
         Field::string("plan_name"),
-        Field::decimal("allowed_amount").default(crate::api::resource::Default::Int(0)),
+        Field::decimal("allowed_amount").default(crate::api::resource::Absent::Int(0)),
         Field::string("billing_description"),
         Field::string("description"),
         Field::string("picklist_category"),
@@ -80,18 +80,10 @@ fn value<'a>(rec: &'a Record, current: Option<&'a Record>, key: &str) -> &'a str
 }
 
 impl Hooks for FeeScheduleHooks {
-    fn validate(
-        &self,
-        _ctx: &Ctx,
-        _conn: &mut Conn,
-        _op: Op,
-        rec: &mut Record,
-        current: Option<&Record>,
-        errors: &mut FieldErrors,
-    ) -> Result<(), ApiError> {
-        if rec.has("code") || rec.has("code_type") {
-            let code = value(rec, current, "code").to_string();
-            let checked = match value(rec, current, "code_type") {
+    fn validate(&self, w: &mut Write) -> Result<(), ApiError> {
+        if w.rec.has("code") || w.rec.has("code_type") {
+            let code = value(w.rec, w.current, "code").to_string();
+            let checked = match value(w.rec, w.current, "code_type") {
                 "CPT" => billing_codes::procedure("C", &code).map(|c| c.0),
                 "HCPCS" => billing_codes::procedure("H", &code).map(|c| c.0),
                 "ICD10" => billing_codes::icd10(&code),
@@ -100,15 +92,15 @@ impl Hooks for FeeScheduleHooks {
                 _ => Ok(code.trim().to_string()),
             };
             match checked {
-                Ok(c) => rec.set("code", Val::from(c)),
-                Err(m) => errors.add("code", m),
+                Ok(c) => w.rec.set("code", Val::from(c)),
+                Err(m) => w.errors.add("code", m),
             }
         }
         for key in MODIFIERS {
-            match rec.get(key).and_then(Val::as_str).map(str::to_string) {
+            match w.rec.get(key).and_then(Val::as_str).map(str::to_string) {
                 Some(m) if !m.is_empty() => match billing_codes::modifier(&m) {
-                    Ok(m) => rec.set(key, Val::from(m)),
-                    Err(msg) => errors.add(key, msg),
+                    Ok(m) => w.rec.set(key, Val::from(m)),
+                    Err(msg) => w.errors.add(key, msg),
                 },
                 _ => {}
             }
@@ -121,8 +113,9 @@ impl Hooks for FeeScheduleHooks {
             "allowed_amount",
             "ndc_quantity",
         ] {
-            if rec.get(key).and_then(Val::as_i64).is_some_and(|c| c < 0) {
-                errors.add(key, "Ensure this value is greater than or equal to 0.");
+            if w.rec.get(key).and_then(Val::as_i64).is_some_and(|c| c < 0) {
+                w.errors
+                    .add(key, "Ensure this value is greater than or equal to 0.");
             }
         }
         Ok(())

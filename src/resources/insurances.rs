@@ -15,6 +15,7 @@ use crate::api::filters::Params;
 use crate::api::openapi::Paths;
 use crate::api::pagination::{self, Page};
 use crate::api::resource::{Field, Filter, Hooks, Kind, Resource, Verbs};
+use crate::api::Compiled;
 use crate::api::Ctx;
 use crate::error::ApiError;
 
@@ -156,7 +157,7 @@ async fn search(ctx: Ctx, req: HttpRequest) -> Result<HttpResponse, ApiError> {
 struct InsuranceHooks;
 
 impl Hooks for InsuranceHooks {
-    fn extra_routes(&self, _res: &'static Resource, cfg: &mut web::ServiceConfig) {
+    fn extra_routes(&self, _c: &'static Compiled, cfg: &mut web::ServiceConfig) {
         // Ahead of the generic routes, which answer 405 to every other verb.
         cfg.service(
             web::resource("")

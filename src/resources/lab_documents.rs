@@ -5,12 +5,13 @@
 //! doctor; `since` is on creation time, as the reference says.
 
 use crate::api::auth::{Scope, ShareSetting};
-use crate::api::handlers::now;
-use crate::api::resource::{Field, Filter, FilterKind, Hooks, Kind, Op, Record, Resource};
+use crate::api::compiled::now;
+use crate::api::resource::{Field, Filter, FilterKind, Hooks, Kind, Resource};
 use crate::api::resource::{Sharing, Verbs};
 use crate::api::Ctx;
-use crate::db::{Conn, Sql, Val};
-use crate::error::{ApiError, FieldErrors};
+use crate::api::Write;
+use crate::db::{Sql, Val};
+use crate::error::ApiError;
 use crate::resources::lab_orders::{check_visible_order, scope_to_visible_orders};
 
 pub const TYPES: &[&str] = &["REQ", "ABN", "R-A", "RES"];
@@ -54,20 +55,12 @@ pub static RESOURCE: Resource = Resource {
 struct LabDocumentHooks;
 
 impl Hooks for LabDocumentHooks {
-    fn validate(
-        &self,
-        ctx: &Ctx,
-        conn: &mut Conn,
-        _op: Op,
-        rec: &mut Record,
-        _current: Option<&Record>,
-        errors: &mut FieldErrors,
-    ) -> Result<(), ApiError> {
-        if let Some(order) = rec.get("lab_order").and_then(Val::as_i64) {
-            check_visible_order(ctx, conn, "lab_order", order, errors)?;
+    fn validate(&self, w: &mut Write) -> Result<(), ApiError> {
+        if let Some(order) = w.rec.get("lab_order").and_then(Val::as_i64) {
+            check_visible_order(w.ctx, w.conn, "lab_order", order, w.errors)?;
         }
-        if rec.has("document") {
-            rec.set("timestamp", now().into());
+        if w.rec.has("document") {
+            w.rec.set("timestamp", now().into());
         }
         Ok(())
     }

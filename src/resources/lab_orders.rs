@@ -7,10 +7,11 @@
 //! the reference says. Also holds the visibility rule the order's children share.
 
 use crate::api::auth::{Scope, ShareSetting};
-use crate::api::handlers::now;
-use crate::api::resource::{Field, Filter, FilterKind, Hooks, Kind, Op, Record, Resource};
+use crate::api::compiled::now;
+use crate::api::resource::{Field, Filter, FilterKind, Hooks, Kind, Resource};
 use crate::api::resource::{Sharing, Verbs};
 use crate::api::Ctx;
+use crate::api::Write;
 use crate::db::{Conn, Sql, Val};
 use crate::error::{ApiError, FieldErrors};
 
@@ -69,37 +70,29 @@ pub static RESOURCE: Resource = Resource {
 struct LabOrderHooks;
 
 impl Hooks for LabOrderHooks {
-    fn validate(
-        &self,
-        ctx: &Ctx,
-        conn: &mut Conn,
-        _op: Op,
-        rec: &mut Record,
-        current: Option<&Record>,
-        errors: &mut FieldErrors,
-    ) -> Result<(), ApiError> {
+    fn validate(&self, w: &mut Write) -> Result<(), ApiError> {
         // Without "share patients" the patient, like the doctor, must be the caller's own.
-        let patient = rec.get("patient").and_then(Val::as_i64);
-        if let (Some(p), false) = (patient, ctx.user.shares(ShareSetting::Patients)) {
+        let patient = w.rec.get("patient").and_then(Val::as_i64);
+        if let (Some(p), false) = (patient, w.ctx.user.shares(ShareSetting::Patients)) {
             let doctor = Sql::new("SELECT t.doctor FROM patients t WHERE t.id = ?")
                 .bind(p)
-                .load_i64(conn)?;
-            if doctor != Some(ctx.user.doctor_id) && !errors.has("patient") {
-                errors.add(
+                .load_i64(w.conn)?;
+            if doctor != Some(w.ctx.user.doctor_id) && !w.errors.has("patient") {
+                w.errors.add(
                     "patient",
                     format!("Invalid pk \"{p}\" - object does not exist."),
                 );
             }
         }
         // Absent on POST: now; absent on PUT: unchanged.
-        if rec.get("timestamp").is_some_and(Val::is_null) {
-            let kept = current.and_then(|c| c.get("timestamp")).cloned();
-            rec.set("timestamp", kept.unwrap_or_else(|| now().into()));
+        if w.rec.get("timestamp").is_some_and(Val::is_null) {
+            let kept = w.current.and_then(|c| c.get("timestamp")).cloned();
+            w.rec.set("timestamp", kept.unwrap_or_else(|| now().into()));
         }
-        if let Some(raw) = rec.get("icd10_codes").and_then(Val::as_str) {
+        if let Some(raw) = w.rec.get("icd10_codes").and_then(Val::as_str) {
             match crate::domain::icd10::parse_list(raw) {
-                Ok(clean) => rec.set("icd10_codes", Val::from(clean)),
-                Err(msg) => errors.add("icd10_codes", msg),
+                Ok(clean) => w.rec.set("icd10_codes", Val::from(clean)),
+                Err(msg) => w.errors.add("icd10_codes", msg),
             }
         }
         Ok(())

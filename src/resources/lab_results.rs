@@ -8,9 +8,10 @@
 
 use crate::api::auth::{Scope, ShareSetting};
 use crate::api::fields::not_blank;
-use crate::api::resource::{Default, Field, Filter, FilterKind, Hooks, Kind, Op, Record};
+use crate::api::resource::{Absent, Field, Filter, FilterKind, Hooks, Kind, Op, Record};
 use crate::api::resource::{Resource, Sharing, Verbs};
 use crate::api::Ctx;
+use crate::api::Write;
 use crate::db::{Conn, Sql, Val};
 use crate::domain::normal_range::{number, NormalRange};
 use crate::error::{ApiError, FieldErrors};
@@ -43,7 +44,7 @@ pub static RESOURCE: Resource = Resource {
         Field::choice("status", crate::resources::lab_tests::STATUSES).required(),
         Field::string("value").required().doc("A string or a number."),
         Field::choice("abnormal_status", ABNORMAL_STATUSES)
-            .default(Default::Str(""))
+            .default(Absent::Str(""))
             .doc(
                 "L low, LL alert low, H high, HH alert high, < panic low, > panic high, \
                  A abnormal, AA very abnormal, S susceptible, R resistant, I intermediate, \
@@ -122,32 +123,25 @@ fn derive_order(
 }
 
 impl Hooks for LabResultHooks {
-    fn validate(
-        &self,
-        ctx: &Ctx,
-        conn: &mut Conn,
-        op: Op,
-        rec: &mut Record,
-        current: Option<&Record>,
-        errors: &mut FieldErrors,
-    ) -> Result<(), ApiError> {
-        not_blank(rec, &["value"], errors);
-        derive_order(ctx, conn, rec, current, errors)?;
+    fn validate(&self, w: &mut Write) -> Result<(), ApiError> {
+        not_blank(w.rec, &["value"], w.errors);
+        derive_order(w.ctx, w.conn, w.rec, w.current, w.errors)?;
         // The numeric rules and the flag hold over the stored values a PATCH keeps.
-        let text = |k: &str| merged(rec, current, k).and_then(|v| Some(v.as_str()?.to_string()));
-        let numeric = merged(rec, current, "value_is_numeric").and_then(|v| v.as_bool());
+        let text =
+            |k: &str| merged(w.rec, w.current, k).and_then(|v| Some(v.as_str()?.to_string()));
+        let numeric = merged(w.rec, w.current, "value_is_numeric").and_then(|v| v.as_bool());
         let value = number(&text("value").unwrap_or_default());
         let range_text = text("normal_range").unwrap_or_default();
         let range = NormalRange::parse(&range_text).ok();
         if numeric == Some(true) {
-            if value.is_none() && !errors.has("value") {
-                errors.add(
+            if value.is_none() && !w.errors.has("value") {
+                w.errors.add(
                     "value",
                     "A valid number is required when value_is_numeric is true.",
                 );
             }
             if !range_text.trim().is_empty() && range.is_none() {
-                errors.add("normal_range", NormalRange::ERROR);
+                w.errors.add("normal_range", NormalRange::ERROR);
             }
         }
         let flagged = FLAGGING.contains(&text("abnormal_status").unwrap_or_default().as_str());
@@ -159,10 +153,10 @@ impl Hooks for LabResultHooks {
             "normal_range",
             "value_is_numeric",
         ];
-        let sent = rec.get("is_abnormal").and_then(Val::as_bool);
-        if op != Op::PartialUpdate || sent.is_some() || inputs.iter().any(|k| rec.has(k)) {
+        let sent = w.rec.get("is_abnormal").and_then(Val::as_bool);
+        if w.op != Op::PartialUpdate || sent.is_some() || inputs.iter().any(|k| w.rec.has(k)) {
             let is_abnormal = sent.unwrap_or(false) || flagged || outside;
-            rec.set("is_abnormal", Val::from(is_abnormal));
+            w.rec.set("is_abnormal", Val::from(is_abnormal));
         }
         Ok(())
     }

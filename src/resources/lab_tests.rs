@@ -3,11 +3,12 @@
 //! Moving a test to another order moves its results with it (their lab_order is derived).
 
 use crate::api::auth::{Scope, ShareSetting};
-use crate::api::handlers::now;
-use crate::api::resource::{Field, Filter, Hooks, Kind, Op, Record, Resource, Sharing, Verbs};
+use crate::api::compiled::now;
+use crate::api::resource::{Field, Filter, Hooks, Kind, Op, Resource, Sharing, Verbs};
 use crate::api::Ctx;
-use crate::db::{Conn, Sql, Val};
-use crate::error::{ApiError, FieldErrors};
+use crate::api::Write;
+use crate::db::{Sql, Val};
+use crate::error::ApiError;
 use crate::resources::lab_orders::{check_visible_order, scope_to_visible_orders};
 
 /// Statuses of lab tests and of lab results.
@@ -50,21 +51,13 @@ pub static RESOURCE: Resource = Resource {
 struct LabTestHooks;
 
 impl Hooks for LabTestHooks {
-    fn validate(
-        &self,
-        ctx: &Ctx,
-        conn: &mut Conn,
-        _op: Op,
-        rec: &mut Record,
-        _current: Option<&Record>,
-        errors: &mut FieldErrors,
-    ) -> Result<(), ApiError> {
-        if let Some(order) = rec.get("lab_order").and_then(Val::as_i64) {
-            check_visible_order(ctx, conn, "lab_order", order, errors)?;
+    fn validate(&self, w: &mut Write) -> Result<(), ApiError> {
+        if let Some(order) = w.rec.get("lab_order").and_then(Val::as_i64) {
+            check_visible_order(w.ctx, w.conn, "lab_order", order, w.errors)?;
         }
-        let volume = rec.get("specimen_total_volume").and_then(Val::as_str);
+        let volume = w.rec.get("specimen_total_volume").and_then(Val::as_str);
         if volume.is_some_and(|v| v.starts_with('-')) {
-            errors.add(
+            w.errors.add(
                 "specimen_total_volume",
                 "Ensure this value is greater than or equal to 0.",
             );
@@ -72,11 +65,11 @@ impl Hooks for LabTestHooks {
         Ok(())
     }
 
-    fn after_write(&self, _ctx: &Ctx, conn: &mut Conn, op: Op, id: i64) -> Result<(), ApiError> {
-        if matches!(op, Op::Update | Op::PartialUpdate) {
+    fn after_write(&self, w: &mut Write, id: i64) -> Result<(), ApiError> {
+        if matches!(w.op, Op::Update | Op::PartialUpdate) {
             let order = Sql::new("SELECT t.lab_order FROM lab_tests t WHERE t.id = ?")
                 .bind(id)
-                .load_i64(conn)?;
+                .load_i64(w.conn)?;
             if let Some(order) = order {
                 Sql::new(
                     "UPDATE lab_results SET lab_order = ?, updated_at = ? \
@@ -86,7 +79,7 @@ impl Hooks for LabTestHooks {
                 .bind(now())
                 .bind(id)
                 .bind(order)
-                .execute(conn)?;
+                .execute(w.conn)?;
             }
         }
         Ok(())

@@ -8,7 +8,7 @@ use serde_json::{json, Value};
 use crate::api::audit::{self, AuditEntry};
 use crate::api::auth::{check_access, Perm, Scope, ShareSetting};
 use crate::api::body;
-use crate::api::handlers::Compiled;
+use crate::api::compiled::Compiled;
 use crate::api::openapi::Paths;
 use crate::api::resource::{
     Change, Events, Field, Filter, Hooks, Kind, Record, Resource, Sharing, Verbs,
@@ -83,8 +83,7 @@ pub static RESOURCE: Resource = Resource {
 struct MedicationHooks;
 
 impl Hooks for MedicationHooks {
-    fn extra_routes(&self, res: &'static Resource, cfg: &mut web::ServiceConfig) {
-        let c = Compiled::new(res);
+    fn extra_routes(&self, c: &'static Compiled, cfg: &mut web::ServiceConfig) {
         cfg.service(
             web::resource("/{id:\\d+}/append_to_pharmacy_note")
                 .route(web::patch().to(
@@ -207,7 +206,7 @@ async fn append_to_pharmacy_note(
             let mut rec = Record::default();
             rec.set("pharmacy_note", Val::from(note.clone()));
             c.update_row(conn, id, &rec)?;
-            crate::webhooks::outbox::raise_change(conn, &ctx, c, Change::Modify, id)?;
+            crate::api::events::raise_change(conn, &ctx, c, Change::Modify, id)?;
             audit::insert(
                 conn,
                 &[AuditEntry::new(

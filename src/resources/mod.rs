@@ -46,6 +46,9 @@ pub mod transactions;
 pub mod user_groups;
 pub mod users;
 
+use std::sync::OnceLock;
+
+use crate::api::registry::Registry;
 use crate::api::resource::Resource;
 
 pub static ALL: &[&Resource] = &[
@@ -94,3 +97,9 @@ pub static ALL: &[&Resource] = &[
     &custom_insurance_plan_names::RESOURCE,
     &superbills::RESOURCE,
 ];
+
+/// Every resource compiled, once per process.
+pub fn registry() -> &'static Registry {
+    static REGISTRY: OnceLock<Registry> = OnceLock::new();
+    REGISTRY.get_or_init(|| Registry::new(ALL))
+}

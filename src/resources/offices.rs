@@ -12,12 +12,13 @@ use serde_json::{json, Value};
 
 use crate::api::auth::{check_access, Scope};
 use crate::api::body;
+use crate::api::compiled::Compiled;
 use crate::api::fields::{parse_bool, parse_time};
-use crate::api::handlers::Compiled;
 use crate::api::openapi::Paths;
-use crate::api::resource::{Field, Hooks, Op, Record, Resource, Verbs};
+use crate::api::resource::{Field, Hooks, Record, Resource, Verbs};
 use crate::api::Ctx;
-use crate::db::{Conn, Sql, Val};
+use crate::api::Write;
+use crate::db::{Sql, Val};
 use crate::error::{ApiError, FieldErrors};
 
 pub static RESOURCE: Resource = Resource {
@@ -97,29 +98,21 @@ fn normalize_timeslots(raw: &str, errors: &mut FieldErrors) -> Option<String> {
 }
 
 impl Hooks for OfficeHooks {
-    fn validate(
-        &self,
-        _ctx: &Ctx,
-        _conn: &mut Conn,
-        _op: Op,
-        rec: &mut Record,
-        _current: Option<&Record>,
-        errors: &mut FieldErrors,
-    ) -> Result<(), ApiError> {
-        if let Some(raw) = rec
+    fn validate(&self, w: &mut Write) -> Result<(), ApiError> {
+        if let Some(raw) = w
+            .rec
             .get("online_timeslots")
             .and_then(Val::as_str)
             .map(str::to_string)
         {
-            if let Some(clean) = normalize_timeslots(&raw, errors) {
-                rec.set("online_timeslots", Val::from(clean));
+            if let Some(clean) = normalize_timeslots(&raw, w.errors) {
+                w.rec.set("online_timeslots", Val::from(clean));
             }
         }
         Ok(())
     }
 
-    fn extra_routes(&self, res: &'static Resource, cfg: &mut web::ServiceConfig) {
-        let c = Compiled::new(res);
+    fn extra_routes(&self, c: &'static Compiled, cfg: &mut web::ServiceConfig) {
         cfg.route(
             "/{id:\\d+}/add_exam_room",
             web::post().to(

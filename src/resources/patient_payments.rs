@@ -9,11 +9,12 @@
 use chrono::Utc;
 
 use crate::api::auth::{Perm, Scope, ShareSetting};
-use crate::api::handlers::now;
+use crate::api::compiled::now;
 use crate::api::resource::{Field, Filter, Hooks, Kind, Op, Record, Resource, Sharing, Verbs};
 use crate::api::Ctx;
+use crate::api::Write;
 use crate::db::{Conn, Sql, Ty, Val};
-use crate::error::{ApiError, FieldErrors};
+use crate::error::ApiError;
 
 pub const TRANSACTION_TYPES: &[&str] = &["", "REF", "COR", "COPAY", "COINSR", "OTHR"];
 pub const METHODS: &[&str] = &[
@@ -98,54 +99,48 @@ fn owner(conn: &mut Conn, ctx: &Ctx, table: &str, id: i64) -> Result<Option<Vec<
 }
 
 impl Hooks for PaymentHooks {
-    fn validate(
-        &self,
-        ctx: &Ctx,
-        conn: &mut Conn,
-        _op: Op,
-        rec: &mut Record,
-        _current: Option<&Record>,
-        errors: &mut FieldErrors,
-    ) -> Result<(), ApiError> {
-        let amount = rec.get("amount").and_then(Val::as_i64).unwrap_or(0);
-        let kind = rec
+    fn validate(&self, w: &mut Write) -> Result<(), ApiError> {
+        let amount = w.rec.get("amount").and_then(Val::as_i64).unwrap_or(0);
+        let kind = w
+            .rec
             .get("payment_transaction_type")
             .and_then(Val::as_str)
             .unwrap_or("");
         match (amount, kind) {
-            (0, _) => errors.add("amount", "A payment amount cannot be zero."),
-            (a, "REF") if a > 0 => errors.add("amount", "A refund (REF) is a negative amount."),
-            (a, "" | "COPAY" | "COINSR") if a < 0 => errors.add(
+            (0, _) => w.errors.add("amount", "A payment amount cannot be zero."),
+            (a, "REF") if a > 0 => w.errors.add("amount", "A refund (REF) is a negative amount."),
+            (a, "" | "COPAY" | "COINSR") if a < 0 => w.errors.add(
                 "amount",
                 "A credit, copay or coinsurance is a positive amount; use REF or COR to give money back.",
             ),
             _ => {}
         }
-        let patient = rec.get("patient").and_then(Val::as_i64);
+        let patient = w.rec.get("patient").and_then(Val::as_i64);
         let id_of = |rec: &Record, k: &str| rec.get(k).and_then(Val::as_i64);
         let mut doctor = None;
         for (key, table) in [("line_item", "line_items"), ("appointment", "appointments")] {
-            let Some(id) = id_of(rec, key).filter(|_| !errors.has(key)) else {
+            let Some(id) = id_of(w.rec, key).filter(|_| !w.errors.has(key)) else {
                 continue;
             };
             if key == "line_item" {
-                super::line_items::lock_line_item(conn, id)?;
+                super::line_items::lock_line_item(w.conn, id)?;
             }
-            let Some(row) = owner(conn, ctx, table, id)? else {
+            let Some(row) = owner(w.conn, w.ctx, table, id)? else {
                 continue;
             };
             if key == "line_item" && row[3].as_bool() == Some(true) {
-                errors.add(key, "The line item is archived (its superbill was voided).");
+                w.errors
+                    .add(key, "The line item is archived (its superbill was voided).");
             }
             if row[1].as_i64() != patient {
-                errors.add(
+                w.errors.add(
                     key,
                     format!("The {} is another patient's.", key.replace('_', " ")),
                 );
             }
-            match (key, id_of(rec, "appointment")) {
-                ("line_item", None) => rec.set("appointment", row[0].clone()),
-                ("line_item", Some(a)) if row[0].as_i64() != Some(a) => errors.add(
+            match (key, id_of(w.rec, "appointment")) {
+                ("line_item", None) => w.rec.set("appointment", row[0].clone()),
+                ("line_item", Some(a)) if row[0].as_i64() != Some(a) => w.errors.add(
                     "appointment",
                     "The line item belongs to another appointment.",
                 ),
@@ -153,18 +148,18 @@ impl Hooks for PaymentHooks {
             }
             doctor = doctor.or(row[2].as_i64());
         }
-        if id_of(rec, "doctor").is_none() {
+        if id_of(w.rec, "doctor").is_none() {
             if doctor.is_none() {
                 if let Some(p) = patient {
                     doctor = Sql::new("SELECT t.doctor FROM patients t WHERE t.id = ?")
                         .bind(p)
-                        .load_i64(conn)?;
+                        .load_i64(w.conn)?;
                 }
             }
             if let Some(d) = doctor {
                 // Without "share patients", only the caller's doctor's patients are visible.
-                if !ctx.user.shares(ShareSetting::Patients) && d != ctx.user.doctor_id {
-                    errors.add(
+                if !w.ctx.user.shares(ShareSetting::Patients) && d != w.ctx.user.doctor_id {
+                    w.errors.add(
                         "patient",
                         format!(
                             "Invalid pk \"{}\" - object does not exist.",
@@ -172,17 +167,17 @@ impl Hooks for PaymentHooks {
                         ),
                     );
                 }
-                rec.set("doctor", Val::from(d));
+                w.rec.set("doctor", Val::from(d));
             }
         }
-        rec.set("created_by", Val::from(ctx.user.user_id));
-        rec.set("posted_date", Val::from(Utc::now().date_naive()));
+        w.rec.set("created_by", Val::from(w.ctx.user.user_id));
+        w.rec.set("posted_date", Val::from(Utc::now().date_naive()));
         Ok(())
     }
 
     /// The log entry of every payment write, in the same transaction.
-    fn after_write(&self, _ctx: &Ctx, conn: &mut Conn, op: Op, id: i64) -> Result<(), ApiError> {
-        let action = match op {
+    fn after_write(&self, w: &mut Write, id: i64) -> Result<(), ApiError> {
+        let action = match w.op {
             Op::Create => "Create",
             Op::Destroy => "Delete",
             _ => "Update",
@@ -202,7 +197,7 @@ impl Hooks for PaymentHooks {
         .bind(at)
         .bind(at)
         .bind(id)
-        .execute(conn)?;
+        .execute(w.conn)?;
         Ok(())
     }
 }

@@ -3,12 +3,9 @@
 //! patients:summary scope.
 
 use crate::api::auth::{Perm, Scope, ShareSetting};
-use crate::api::resource::{
-    Events, Field, Filter, Hooks, Kind, Op, Record, Resource, Sharing, Verbs,
-};
-use crate::api::Ctx;
-use crate::db::Conn;
-use crate::error::{ApiError, FieldErrors};
+use crate::api::resource::{Events, Field, Filter, Hooks, Kind, Resource, Sharing, Verbs};
+use crate::api::Write;
+use crate::error::ApiError;
 use crate::resources::patients::{rules::PatientHooks, GENDERS};
 
 pub static RESOURCE: Resource = Resource {
@@ -54,15 +51,7 @@ pub static RESOURCE: Resource = Resource {
 struct SummaryHooks;
 
 impl Hooks for SummaryHooks {
-    fn validate(
-        &self,
-        ctx: &Ctx,
-        conn: &mut Conn,
-        op: Op,
-        rec: &mut Record,
-        current: Option<&Record>,
-        errors: &mut FieldErrors,
-    ) -> Result<(), ApiError> {
-        PatientHooks.validate(ctx, conn, op, rec, current, errors)
+    fn validate(&self, w: &mut Write) -> Result<(), ApiError> {
+        PatientHooks.validate(w)
     }
 }

@@ -4,12 +4,10 @@
 //! education page for it.
 
 use crate::api::auth::{Perm, Scope, ShareSetting};
-use crate::api::resource::{
-    Default, Events, Field, Filter, Hooks, Kind, Op, Record, Resource, Sharing, Verbs,
-};
-use crate::api::Ctx;
-use crate::db::{Conn, Val};
-use crate::error::{ApiError, FieldErrors};
+use crate::api::resource::{Absent, Events, Field, Filter, Hooks, Kind, Resource, Sharing, Verbs};
+use crate::api::Write;
+use crate::db::Val;
+use crate::error::ApiError;
 
 pub const STATUSES: &[&str] = &["active", "inactive", "resolved"];
 
@@ -28,7 +26,7 @@ pub static RESOURCE: Resource = Resource {
             .required()
             .doc("The doctor who diagnosed the problem."),
         Field::int("icd_version")
-            .default(Default::Int(10))
+            .default(Absent::Int(10))
             .doc("Either 9 or 10. Default 10."),
         Field::id(),
         Field::reference("patient", "patients").required(),
@@ -84,23 +82,16 @@ fn icd9(code: &str) -> bool {
 struct ProblemHooks;
 
 impl Hooks for ProblemHooks {
-    fn validate(
-        &self,
-        _ctx: &Ctx,
-        _conn: &mut Conn,
-        _op: Op,
-        rec: &mut Record,
-        current: Option<&Record>,
-        errors: &mut FieldErrors,
-    ) -> Result<(), ApiError> {
+    fn validate(&self, w: &mut Write) -> Result<(), ApiError> {
         let get = |k: &str| {
-            rec.get(k)
-                .or_else(|| current.and_then(|c| c.get(k)))
+            w.rec
+                .get(k)
+                .or_else(|| w.current.and_then(|c| c.get(k)))
                 .cloned()
         };
         let version = get("icd_version").and_then(|v| v.as_i64()).unwrap_or(10);
-        if rec.has("icd_version") && ![9, 10].contains(&version) {
-            errors.add("icd_version", "Either 9 or 10.");
+        if w.rec.has("icd_version") && ![9, 10].contains(&version) {
+            w.errors.add("icd_version", "Either 9 or 10.");
             return Ok(());
         }
         let code = get("icd_code")
@@ -113,7 +104,7 @@ impl Hooks for ProblemHooks {
                 icd10(&code)
             };
         if !ok {
-            let (field, why) = if rec.has("icd_code") {
+            let (field, why) = if w.rec.has("icd_code") {
                 (
                     "icd_code",
                     format!("\"{code}\" is not a well-formed ICD-{version} code."),
@@ -124,10 +115,10 @@ impl Hooks for ProblemHooks {
                     format!("The icd_code \"{code}\" is not an ICD-{version} code."),
                 )
             };
-            errors.add(field, why);
+            w.errors.add(field, why);
             return Ok(());
         }
-        if rec.has("icd_code") || rec.has("icd_version") {
+        if w.rec.has("icd_code") || w.rec.has("icd_version") {
             let system = if version == 9 {
                 "2.16.840.1.113883.6.103"
             } else {
@@ -141,8 +132,8 @@ impl Hooks for ProblemHooks {
                      &mainSearchCriteria.v.c={code}&informationRecipient.languageCode.c=en"
                 )
             };
-            rec.set("icd_code", Val::from(code));
-            rec.set("info_url", Val::from(url));
+            w.rec.set("icd_code", Val::from(code));
+            w.rec.set("info_url", Val::from(url));
         }
         Ok(())
     }

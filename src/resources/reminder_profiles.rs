@@ -5,10 +5,10 @@
 //! N, "hours": N, "minutes": N}} — when to send it, before the appointment.
 
 use crate::api::auth::{Perm, Scope, ShareSetting};
-use crate::api::resource::{Field, Filter, Hooks, Kind, Op, Record, Resource, Sharing, Verbs};
-use crate::api::Ctx;
-use crate::db::{Conn, Val};
-use crate::error::{ApiError, FieldErrors};
+use crate::api::resource::{Field, Filter, Hooks, Kind, Resource, Sharing, Verbs};
+use crate::api::Write;
+use crate::db::Val;
+use crate::error::ApiError;
 
 pub static RESOURCE: Resource = Resource {
     path: "reminder_profiles",
@@ -76,23 +76,16 @@ pub fn normalize_reminders(raw: &str) -> Result<String, String> {
 struct ReminderHooks;
 
 impl Hooks for ReminderHooks {
-    fn validate(
-        &self,
-        _ctx: &Ctx,
-        _conn: &mut Conn,
-        _op: Op,
-        rec: &mut Record,
-        _current: Option<&Record>,
-        errors: &mut FieldErrors,
-    ) -> Result<(), ApiError> {
-        if let Some(raw) = rec
+    fn validate(&self, w: &mut Write) -> Result<(), ApiError> {
+        if let Some(raw) = w
+            .rec
             .get("reminders")
             .and_then(Val::as_str)
             .map(str::to_string)
         {
             match normalize_reminders(&raw) {
-                Ok(clean) => rec.set("reminders", Val::from(clean)),
-                Err(msg) => errors.add("reminders", msg),
+                Ok(clean) => w.rec.set("reminders", Val::from(clean)),
+                Err(msg) => w.errors.add("reminders", msg),
             }
         }
         Ok(())

@@ -4,10 +4,9 @@
 
 use crate::api::auth::{Scope, ShareSetting};
 use crate::api::fields::not_blank;
-use crate::api::resource::{Field, Hooks, Op, Record, Resource, Sharing, Verbs};
-use crate::api::Ctx;
-use crate::db::Conn;
-use crate::error::{ApiError, FieldErrors};
+use crate::api::resource::{Field, Hooks, Resource, Sharing, Verbs};
+use crate::api::Write;
+use crate::error::ApiError;
 
 pub static RESOURCE: Resource = Resource {
     path: "sublabs",
@@ -31,16 +30,8 @@ pub static RESOURCE: Resource = Resource {
 struct SublabHooks;
 
 impl Hooks for SublabHooks {
-    fn validate(
-        &self,
-        _ctx: &Ctx,
-        _conn: &mut Conn,
-        _op: Op,
-        rec: &mut Record,
-        _current: Option<&Record>,
-        errors: &mut FieldErrors,
-    ) -> Result<(), ApiError> {
-        not_blank(rec, &["name", "facility_code"], errors);
+    fn validate(&self, w: &mut Write) -> Result<(), ApiError> {
+        not_blank(w.rec, &["name", "facility_code"], w.errors);
         Ok(())
     }
 }

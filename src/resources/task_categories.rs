@@ -5,10 +5,9 @@
 
 use crate::api::auth::Scope;
 use crate::api::fields::not_blank;
-use crate::api::resource::{Field, Filter, Hooks, Op, Record, Resource, Verbs};
-use crate::api::Ctx;
-use crate::db::Conn;
-use crate::error::{ApiError, FieldErrors};
+use crate::api::resource::{Field, Filter, Hooks, Resource, Verbs};
+use crate::api::Write;
+use crate::error::ApiError;
 
 pub static RESOURCE: Resource = Resource {
     path: "task_categories",
@@ -35,16 +34,8 @@ pub static RESOURCE: Resource = Resource {
 struct TaskCategoryHooks;
 
 impl Hooks for TaskCategoryHooks {
-    fn validate(
-        &self,
-        _ctx: &Ctx,
-        _conn: &mut Conn,
-        _op: Op,
-        rec: &mut Record,
-        _current: Option<&Record>,
-        errors: &mut FieldErrors,
-    ) -> Result<(), ApiError> {
-        not_blank(rec, &["name"], errors);
+    fn validate(&self, w: &mut Write) -> Result<(), ApiError> {
+        not_blank(w.rec, &["name"], w.errors);
         Ok(())
     }
 }

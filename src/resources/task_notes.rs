@@ -5,10 +5,10 @@
 
 use crate::api::auth::Scope;
 use crate::api::fields::not_blank;
-use crate::api::resource::{Field, Filter, Hooks, Kind, Op, Record, Resource, Verbs};
-use crate::api::Ctx;
-use crate::db::{Conn, Sql, Val};
-use crate::error::{ApiError, FieldErrors};
+use crate::api::resource::{Field, Filter, Hooks, Kind, Resource, Verbs};
+use crate::api::Write;
+use crate::db::{Sql, Val};
+use crate::error::ApiError;
 use crate::resources::tasks::refresh_notes;
 
 pub static RESOURCE: Resource = Resource {
@@ -40,39 +40,32 @@ pub static RESOURCE: Resource = Resource {
 struct TaskNoteHooks;
 
 impl Hooks for TaskNoteHooks {
-    fn validate(
-        &self,
-        ctx: &Ctx,
-        _conn: &mut Conn,
-        _op: Op,
-        rec: &mut Record,
-        current: Option<&Record>,
-        errors: &mut FieldErrors,
-    ) -> Result<(), ApiError> {
-        not_blank(rec, &["text"], errors);
-        match current {
-            None => rec.set("created_by", Val::from(ctx.user.user_id)),
+    fn validate(&self, w: &mut Write) -> Result<(), ApiError> {
+        not_blank(w.rec, &["text"], w.errors);
+        match w.current {
+            None => w.rec.set("created_by", Val::from(w.ctx.user.user_id)),
             Some(cur) => {
-                let task = rec.get("task").and_then(Val::as_i64);
+                let task = w.rec.get("task").and_then(Val::as_i64);
                 if task.is_some() && task != cur.get("task").and_then(Val::as_i64) {
-                    errors.add("task", "A note cannot be moved to another task.");
+                    w.errors
+                        .add("task", "A note cannot be moved to another task.");
                 }
             }
         }
         Ok(())
     }
 
-    fn after_write(&self, ctx: &Ctx, conn: &mut Conn, _op: Op, id: i64) -> Result<(), ApiError> {
+    fn after_write(&self, w: &mut Write, id: i64) -> Result<(), ApiError> {
         let task = Sql::new("SELECT t.task FROM task_notes t WHERE t.id = ?")
             .bind(id)
-            .load_i64(conn)?;
+            .load_i64(w.conn)?;
         if let Some(task) = task {
-            refresh_notes(conn, task, true)?;
+            refresh_notes(w.conn, task, true)?;
             // The task's `notes` changed: a modification of the task.
-            crate::webhooks::outbox::raise_change(
-                conn,
-                ctx,
-                crate::api::handlers::Compiled::cached(&crate::resources::tasks::RESOURCE),
+            crate::api::events::raise_change(
+                w.conn,
+                w.ctx,
+                w.ctx.compiled(&crate::resources::tasks::RESOURCE),
                 crate::api::resource::Change::Modify,
                 task,
             )?;

@@ -9,11 +9,11 @@
 
 use crate::api::auth::Scope;
 use crate::api::fields::not_blank;
-use crate::api::resource::{Field, Filter, Hooks, Kind, Op, Record, Resource, Verbs};
-use crate::api::Ctx;
-use crate::db::{Conn, Val};
+use crate::api::resource::{Field, Filter, Hooks, Kind, Resource, Verbs};
+use crate::api::Write;
+use crate::db::Val;
 use crate::domain::duration::Duration;
-use crate::error::{ApiError, FieldErrors};
+use crate::error::ApiError;
 use crate::resources::tasks::{check_assignees, check_priority};
 
 pub static RESOURCE: Resource = Resource {
@@ -61,28 +61,20 @@ pub static RESOURCE: Resource = Resource {
 struct TaskTemplateHooks;
 
 impl Hooks for TaskTemplateHooks {
-    fn validate(
-        &self,
-        _ctx: &Ctx,
-        _conn: &mut Conn,
-        _op: Op,
-        rec: &mut Record,
-        current: Option<&Record>,
-        errors: &mut FieldErrors,
-    ) -> Result<(), ApiError> {
-        not_blank(rec, &["name"], errors);
-        check_priority(rec, "default_priority", errors);
+    fn validate(&self, w: &mut Write) -> Result<(), ApiError> {
+        not_blank(w.rec, &["name"], w.errors);
+        check_priority(w.rec, "default_priority", w.errors);
         let keys = ("default_assignee_user", "default_assignee_group");
-        check_assignees(rec, current, keys, false, errors);
-        if let Some(raw) = rec.get("default_due_date_offset").and_then(Val::as_str) {
+        check_assignees(w.rec, w.current, keys, false, w.errors);
+        if let Some(raw) = w.rec.get("default_due_date_offset").and_then(Val::as_str) {
             // "" is no offset; anything else is answered normalized.
             let parsed = match raw.trim() {
                 "" => Ok(String::new()),
                 text => Duration::parse(text).map(|d| d.to_string()),
             };
             match parsed {
-                Ok(clean) => rec.set("default_due_date_offset", Val::from(clean)),
-                Err(msg) => errors.add("default_due_date_offset", msg),
+                Ok(clean) => w.rec.set("default_due_date_offset", Val::from(clean)),
+                Err(msg) => w.errors.add("default_due_date_offset", msg),
             }
         }
         Ok(())

@@ -9,11 +9,11 @@
 
 use crate::api::auth::{Perm, Scope, ShareSetting};
 use crate::api::resource::{
-    Default, Field, Filter, FilterKind, Hooks, Kind, Op, Record, Resource, Sharing, Verbs,
+    Absent, Field, Filter, FilterKind, Hooks, Kind, Resource, Sharing, Verbs,
 };
-use crate::api::Ctx;
-use crate::db::{Conn, Sql, Ty, Val};
-use crate::error::{ApiError, FieldErrors};
+use crate::api::Write;
+use crate::db::{Sql, Ty, Val};
+use crate::error::ApiError;
 
 pub const GROUP_CODES: &[&str] = &["", "CO", "CR", "OA", "PI", "PR"];
 
@@ -29,7 +29,7 @@ pub static RESOURCE: Resource = Resource {
     audited: true,
     fields: &[
         Field::id(),
-        Field::decimal("adjustment").default(Default::Int(0))
+        Field::decimal("adjustment").default(Absent::Int(0))
             .doc("Adjustment from total billed."),
         Field::choice("adjustment_group_code", GROUP_CODES)
             .doc("X12 claim adjustment group: CO, CR, OA, PI (written off) or PR (patient responsibility)."),
@@ -39,8 +39,8 @@ pub static RESOURCE: Resource = Resource {
         Field::string("claim_status").doc("X12 claim status (835 CLP02): 1 processed as primary, ..., 4 denied."),
         Field::timestamp("created_at").read_only(),
         Field::int("doctor").read_only(),
-        Field::decimal("ins_paid").default(Default::Int(0)),
-        Field::int("ins_name").default(Default::Int(1))
+        Field::decimal("ins_paid").default(Absent::Int(0)),
+        Field::int("ins_name").default(Absent::Int(1))
             .doc("1 primary, 2 secondary, 3 tertiary insurance. Default 1."),
         Field::reference("line_item", "line_items").required(),
         Field::int("patient").read_only(),
@@ -61,59 +61,52 @@ pub static RESOURCE: Resource = Resource {
 struct TransactionHooks;
 
 impl Hooks for TransactionHooks {
-    fn validate(
-        &self,
-        ctx: &Ctx,
-        conn: &mut Conn,
-        _op: Op,
-        rec: &mut Record,
-        _current: Option<&Record>,
-        errors: &mut FieldErrors,
-    ) -> Result<(), ApiError> {
-        if !rec
+    fn validate(&self, w: &mut Write) -> Result<(), ApiError> {
+        if !w
+            .rec
             .get("ins_name")
             .and_then(Val::as_i64)
             .is_some_and(|n| (1..=3).contains(&n))
         {
-            errors.add(
+            w.errors.add(
                 "ins_name",
                 "Must be 1 (primary), 2 (secondary) or 3 (tertiary).",
             );
         }
-        let amount = |k: &str| rec.get(k).and_then(Val::as_i64).unwrap_or(0);
+        let amount = |k: &str| w.rec.get(k).and_then(Val::as_i64).unwrap_or(0);
         if amount("ins_paid") == 0 && amount("adjustment") == 0 {
-            errors.add(
+            w.errors.add(
                 "ins_paid",
                 "A transaction needs a non-zero ins_paid or adjustment.",
             );
         }
-        if let Some(line_item) = rec.get("line_item").and_then(Val::as_i64) {
-            super::line_items::lock_line_item(conn, line_item)?;
+        if let Some(line_item) = w.rec.get("line_item").and_then(Val::as_i64) {
+            super::line_items::lock_line_item(w.conn, line_item)?;
             let row = Sql::new(
                 "SELECT t.appointment, t.patient, t.doctor, t.archived FROM line_items t \
                  WHERE t.id = ? AND t.practice_group_id = ?",
             )
             .bind(line_item)
-            .bind(ctx.practice_group())
-            .load_one(conn, &[Ty::Int, Ty::Int, Ty::Int, Ty::Bool])?;
+            .bind(w.ctx.practice_group())
+            .load_one(w.conn, &[Ty::Int, Ty::Int, Ty::Int, Ty::Bool])?;
             match row {
-                Some(r) if r[3].as_bool() == Some(true) => errors.add(
+                Some(r) if r[3].as_bool() == Some(true) => w.errors.add(
                     "line_item",
                     "The line item is archived (its superbill was voided).",
                 ),
                 // Without "share patients", only the caller's doctor's line items are visible.
                 Some(r)
-                    if !ctx.user.shares(ShareSetting::Patients)
-                        && r[2].as_i64() != Some(ctx.user.doctor_id) =>
+                    if !w.ctx.user.shares(ShareSetting::Patients)
+                        && r[2].as_i64() != Some(w.ctx.user.doctor_id) =>
                 {
-                    errors.add(
+                    w.errors.add(
                         "line_item",
                         format!("Invalid pk \"{line_item}\" - object does not exist."),
                     )
                 }
                 Some(r) => {
                     for (i, key) in ["appointment", "patient", "doctor"].into_iter().enumerate() {
-                        rec.set(key, r[i].clone());
+                        w.rec.set(key, r[i].clone());
                     }
                 }
                 None => {}

@@ -6,6 +6,7 @@ use actix_web::{web, HttpResponse};
 
 use crate::api::openapi::Paths;
 use crate::api::resource::{Field, Filter, Hooks, Kind, Resource, Verbs};
+use crate::api::Compiled;
 use crate::api::Ctx;
 use crate::error::ApiError;
 
@@ -53,7 +54,7 @@ async fn current(ctx: Ctx) -> Result<HttpResponse, ApiError> {
 }
 
 impl Hooks for UserHooks {
-    fn extra_routes(&self, _res: &'static Resource, cfg: &mut web::ServiceConfig) {
+    fn extra_routes(&self, _c: &'static Compiled, cfg: &mut web::ServiceConfig) {
         cfg.route("/current", web::get().to(current));
     }
 

@@ -4,9 +4,9 @@
 //! - `api.rs`: the management API under /api/webhooks, authenticated with the app's HTTP
 //!   Basic client_id:client_secret (`auth.rs`); bodies checked in `input.rs`, the delivery
 //!   log in `deliveries.rs`.
-//! - `outbox.rs`: a write that makes an evented change records the event and one delivery per
-//!   subscribed webhook in its own transaction; resources declare their events
-//!   (`Resource::events`) and the generic handlers raise them.
+//! - the outbox is written by the framework (`api::events`): a write that makes an evented
+//!   change records the event and one delivery per subscribed webhook in its own transaction;
+//!   resources declare their events (`Resource::events`) and the generic handlers raise them.
 //! - `dispatch.rs`: the dispatcher (inside `serve`, or `chartd worker`) claims due deliveries
 //!   with a lease, so that several processes share them and a dead process's deliveries are
 //!   taken over; it POSTs them signed (`send.rs`) and records every attempt.
@@ -20,10 +20,9 @@ pub mod dispatch;
 pub mod guard;
 pub mod input;
 pub mod openapi;
-pub mod outbox;
 pub mod send;
 
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 use std::time::Duration;
 
 use prometheus_client::encoding::EncodeLabelSet;
@@ -215,17 +214,9 @@ impl Hub {
     }
 }
 
-/// The in-process signal that deliveries were queued (or the clock moved): every dispatcher
-/// of the process looks for due work at once instead of at its next poll.
-fn signal() -> &'static tokio::sync::watch::Sender<u64> {
-    static TX: OnceLock<tokio::sync::watch::Sender<u64>> = OnceLock::new();
-    TX.get_or_init(|| tokio::sync::watch::channel(0).0)
-}
-
-/// Wakes this process's dispatchers.
-pub fn wake() {
-    signal().send_modify(|n| *n = n.wrapping_add(1));
-}
+/// The outbox is written by the framework's writes (`api::events`); its wake signal is
+/// where the dispatchers listen.
+pub use crate::api::events::{signal, wake};
 
 /// The webhook as the API answers it (and as a delivery's `receiver`): never its secret.
 /// `url` is its address in the management API, under CHARTD_PUBLIC_URL (`base`).

@@ -9,15 +9,14 @@ use chrono::NaiveDate;
 use serde_json::Value;
 
 use crate::api::auth::{Perm, Scope, ShareSetting};
+use crate::api::compiled::Output;
 use crate::api::fields::parse_date;
 use crate::api::filters::Params;
-use crate::api::handlers::Output;
-use crate::api::resource::{
-    Field, Filter, FilterKind, Hooks, Kind, Op, Record, Resource, Sharing, Verbs,
-};
+use crate::api::resource::{Field, Filter, FilterKind, Hooks, Kind, Resource, Sharing, Verbs};
 use crate::api::Ctx;
+use crate::api::Write;
 use crate::db::{Conn, Sql, Val};
-use crate::error::{ApiError, FieldErrors};
+use crate::error::ApiError;
 
 pub static RESOURCE: Resource = Resource {
     path: "appointment_templates",
@@ -84,19 +83,11 @@ fn available_date(params: &Params) -> Result<Option<NaiveDate>, ApiError> {
 }
 
 impl Hooks for TemplateHooks {
-    fn validate(
-        &self,
-        ctx: &Ctx,
-        conn: &mut Conn,
-        _op: Op,
-        rec: &mut Record,
-        current: Option<&Record>,
-        errors: &mut FieldErrors,
-    ) -> Result<(), ApiError> {
-        if let Some(raw) = rec.get("week_days").and_then(Val::as_str) {
+    fn validate(&self, w: &mut Write) -> Result<(), ApiError> {
+        if let Some(raw) = w.rec.get("week_days").and_then(Val::as_str) {
             let days: Vec<i64> = serde_json::from_str(raw).unwrap_or_default();
             if days.is_empty() || days.iter().any(|d| !(0..=6).contains(d)) {
-                errors.add(
+                w.errors.add(
                     "week_days",
                     "Give one or more week days, 0 (Monday) to 6 (Sunday).",
                 );
@@ -104,38 +95,39 @@ impl Hooks for TemplateHooks {
                 let mut days = days;
                 days.sort_unstable();
                 days.dedup();
-                rec.set(
+                w.rec.set(
                     "week_days",
                     Val::from(serde_json::to_string(&days).unwrap_or_default()),
                 );
             }
         }
-        if let Some(d) = rec.get("duration").and_then(Val::as_i64) {
+        if let Some(d) = w.rec.get("duration").and_then(Val::as_i64) {
             if !(1..=1440).contains(&d) {
-                errors.add(
+                w.errors.add(
                     "duration",
                     "Ensure this value is between 1 and 1440 minutes.",
                 );
             }
         }
         // The template belongs to its profile's doctor.
-        if let Some(profile) = rec.get("profile").and_then(Val::as_i64) {
+        if let Some(profile) = w.rec.get("profile").and_then(Val::as_i64) {
             let doctor = Sql::new("SELECT t.doctor FROM appointment_profiles t WHERE t.id = ? AND t.practice_group_id = ?")
                 .bind(profile)
-                .bind(ctx.practice_group())
-                .load_i64(conn)?;
+                .bind(w.ctx.practice_group())
+                .load_i64(w.conn)?;
             if let Some(doctor) = doctor {
-                rec.set("doctor", Val::from(doctor));
+                w.rec.set("doctor", Val::from(doctor));
             }
         }
         let get = |k: &str| {
-            rec.get(k)
-                .or_else(|| current.and_then(|c| c.get(k)))
+            w.rec
+                .get(k)
+                .or_else(|| w.current.and_then(|c| c.get(k)))
                 .and_then(Val::as_i64)
         };
         if let (Some(office), Some(room)) = (get("office"), get("exam_room")) {
-            if !errors.has("office") {
-                crate::domain::check_exam_room(conn, ctx, office, room, errors)?;
+            if !w.errors.has("office") {
+                crate::domain::check_exam_room(w.conn, w.ctx, office, room, w.errors)?;
             }
         }
         Ok(())

@@ -11,7 +11,7 @@
 use chrono::{Datelike, Duration, NaiveDate, NaiveDateTime, NaiveTime};
 use serde_json::{json, Value};
 
-use crate::api::handlers::now;
+use crate::api::compiled::now;
 use crate::db::{Conn, Sql, Ty, Val};
 use crate::error::ApiError;
 

@@ -5,13 +5,14 @@
 use chrono::Duration;
 use serde_json::{json, Value};
 
+use crate::api::compiled::now;
 use crate::api::filters::Params;
-use crate::api::handlers::now;
 use crate::api::resource::{Hooks, Op, Record};
 use crate::api::Ctx;
+use crate::api::Write;
 use crate::db::{Conn, Sql, Ty, Val};
 use crate::domain::custom_values::CustomValues;
-use crate::error::{ApiError, FieldErrors};
+use crate::error::ApiError;
 
 pub struct AppointmentHooks;
 
@@ -137,93 +138,93 @@ fn check_vitals(raw: &str) -> Result<String, String> {
 }
 
 impl Hooks for AppointmentHooks {
-    fn validate(
-        &self,
-        ctx: &Ctx,
-        conn: &mut Conn,
-        op: Op,
-        rec: &mut Record,
-        current: Option<&Record>,
-        errors: &mut FieldErrors,
-    ) -> Result<(), ApiError> {
-        let id = current.and_then(|c| c.get("id")).and_then(Val::as_i64);
-        let reminder_profile = rec.remove("reminder_profile").and_then(|v| v.as_i64());
+    fn validate(&self, w: &mut Write) -> Result<(), ApiError> {
+        let id = w.current.and_then(|c| c.get("id")).and_then(Val::as_i64);
+        let reminder_profile = w.rec.remove("reminder_profile").and_then(|v| v.as_i64());
 
         // Profile defaults for duration, color and reason (explicit values win), on creation.
-        if let (None, Some(profile)) = (current, rec.get("profile").and_then(Val::as_i64)) {
+        if let (None, Some(profile)) = (w.current, w.rec.get("profile").and_then(Val::as_i64)) {
             let row = Sql::new(
                 "SELECT t.duration, t.color, t.reason FROM appointment_profiles t \
                  WHERE t.id = ? AND t.practice_group_id = ?",
             )
             .bind(profile)
-            .bind(ctx.practice_group())
-            .load_one(conn, &[Ty::Int, Ty::Text, Ty::Text])?;
+            .bind(w.ctx.practice_group())
+            .load_one(w.conn, &[Ty::Int, Ty::Text, Ty::Text])?;
             for (key, v) in ["duration", "color", "reason"]
                 .into_iter()
                 .zip(row.unwrap_or_default())
             {
-                if !rec.given(key) {
-                    rec.set(key, v);
+                if !w.rec.given(key) {
+                    w.rec.set(key, v);
                 }
             }
         }
-        crate::domain::check_color(rec, errors);
+        crate::domain::check_color(w.rec, w.errors);
 
-        let start = value(rec, current, "scheduled_time").and_then(Val::as_timestamp);
-        let minutes = value(rec, current, "duration").and_then(Val::as_i64);
+        let start = value(w.rec, w.current, "scheduled_time").and_then(Val::as_timestamp);
+        let minutes = value(w.rec, w.current, "duration").and_then(Val::as_i64);
         match minutes {
-            None => errors.add(
+            None => w.errors.add(
                 "duration",
                 "This field is required unless a profile gives it.",
             ),
-            Some(m) if !(1..=1440).contains(&m) => errors.add(
+            Some(m) if !(1..=1440).contains(&m) => w.errors.add(
                 "duration",
                 "Ensure this value is between 1 and 1440 minutes.",
             ),
             _ => {}
         }
         if let (Some(start), Some(m)) = (start, minutes) {
-            rec.set("ends_at", Val::from(start + Duration::minutes(m)));
+            w.rec
+                .set("ends_at", Val::from(start + Duration::minutes(m)));
         }
-        let patient = value(rec, current, "patient").and_then(Val::as_i64);
-        if rec.given("patient") || current.is_none() {
-            rec.set("appt_is_break", Val::from(patient.is_none()));
+        let patient = value(w.rec, w.current, "patient").and_then(Val::as_i64);
+        if w.rec.given("patient") || w.current.is_none() {
+            w.rec.set("appt_is_break", Val::from(patient.is_none()));
         }
 
         // The exam room is an index of the office's rooms.
-        let office = value(rec, current, "office").and_then(Val::as_i64);
-        let room = value(rec, current, "exam_room").and_then(Val::as_i64);
+        let office = value(w.rec, w.current, "office").and_then(Val::as_i64);
+        let room = value(w.rec, w.current, "exam_room").and_then(Val::as_i64);
         if let (Some(office), Some(room)) = (office, room) {
-            if !errors.has("office") && (rec.given("exam_room") || rec.given("office")) {
-                crate::domain::check_exam_room(conn, ctx, office, room, errors)?;
+            if !w.errors.has("office") && (w.rec.given("exam_room") || w.rec.given("office")) {
+                crate::domain::check_exam_room(w.conn, w.ctx, office, room, w.errors)?;
             }
         }
 
         // Nested values.
-        if let Some(raw) = rec
+        if let Some(raw) = w
+            .rec
             .get("custom_fields")
             .and_then(Val::as_str)
             .map(str::to_string)
         {
-            match CUSTOM_FIELDS.check(ctx, conn, &raw)? {
-                Ok(clean) => rec.set("custom_fields", Val::from(clean)),
-                Err(msg) => errors.add("custom_fields", msg),
+            match CUSTOM_FIELDS.check(w.ctx, w.conn, &raw)? {
+                Ok(clean) => w.rec.set("custom_fields", Val::from(clean)),
+                Err(msg) => w.errors.add("custom_fields", msg),
             }
         }
-        if let Some(raw) = rec
+        if let Some(raw) = w
+            .rec
             .get("custom_vitals")
             .and_then(Val::as_str)
             .map(str::to_string)
         {
-            match CUSTOM_VITALS.check(ctx, conn, &raw)? {
-                Ok(clean) => rec.set("custom_vitals", Val::from(clean)),
-                Err(msg) => errors.add("custom_vitals", msg),
+            match CUSTOM_VITALS.check(w.ctx, w.conn, &raw)? {
+                Ok(clean) => w.rec.set("custom_vitals", Val::from(clean)),
+                Err(msg) => w.errors.add("custom_vitals", msg),
             }
         }
-        if let Some(raw) = rec.get("vitals").and_then(Val::as_str).map(str::to_string) {
+        if let Some(raw) = w
+            .rec
+            .get("vitals")
+            .and_then(Val::as_str)
+            .map(str::to_string)
+        {
             match check_vitals(&raw) {
-                Ok(clean) => rec.set("vitals", Val::from(clean)),
-                Err(msg) => errors.add("vitals", msg),
+                Ok(clean) => w.rec.set("vitals", Val::from(clean)),
+                Err(msg) => w.errors.add("vitals", msg),
             }
         }
 
@@ -233,7 +234,7 @@ impl Hooks for AppointmentHooks {
                 "SELECT t.status_transitions, t.reminders FROM appointments t WHERE t.id = ?",
             )
             .bind(id)
-            .load_one(conn, &[Ty::Text, Ty::Text])?
+            .load_one(w.conn, &[Ty::Text, Ty::Text])?
             .unwrap_or_default(),
             None => vec![],
         };
@@ -248,19 +249,19 @@ impl Hooks for AppointmentHooks {
         // A reminder profile's reminders, unless the appointment has reminders already.
         if let Some(profile) = reminder_profile {
             if stored_text(1) != "[]" {
-                errors.add("reminder_profile", "Cannot be applied to an appointment with reminders.");
+                w.errors.add("reminder_profile", "Cannot be applied to an appointment with reminders.");
             } else if let Some(row) = Sql::new("SELECT t.reminders FROM reminder_profiles t WHERE t.id = ? AND t.practice_group_id = ?")
                 .bind(profile)
-                .bind(ctx.practice_group())
-                .load_one(conn, &[Ty::Text])?
+                .bind(w.ctx.practice_group())
+                .load_one(w.conn, &[Ty::Text])?
             {
-                rec.set("reminders", row[0].clone());
+                w.rec.set("reminders", row[0].clone());
             }
         }
 
         // Every status change is recorded.
-        let old_status = text(current.and_then(|c| c.get("status")));
-        let new_status = text(value(rec, current, "status"));
+        let old_status = text(w.current.and_then(|c| c.get("status")));
+        let new_status = text(value(w.rec, w.current, "status"));
         if new_status != old_status {
             let mut transitions: Vec<Value> =
                 serde_json::from_str(&stored_text(0)).unwrap_or_default();
@@ -269,19 +270,19 @@ impl Hooks for AppointmentHooks {
                 "to_status": new_status,
                 "datetime": now().format("%Y-%m-%dT%H:%M:%S").to_string(),
             }));
-            rec.set(
+            w.rec.set(
                 "status_transitions",
                 Val::from(Value::Array(transitions).to_string()),
             );
         }
 
         // The patient's insurers, copied when the appointment gets its patient.
-        if rec.given("patient") || current.is_none() {
+        if w.rec.given("patient") || w.current.is_none() {
             let row = match patient {
                 Some(p) => Sql::new("SELECT t.primary_insurance, t.secondary_insurance FROM patients t WHERE t.id = ? AND t.practice_group_id = ?")
                     .bind(p)
-                    .bind(ctx.practice_group())
-                    .load_one(conn, &[Ty::Text, Ty::Text])?
+                    .bind(w.ctx.practice_group())
+                    .load_one(w.conn, &[Ty::Text, Ty::Text])?
                     .unwrap_or_default(),
                 None => vec![],
             };
@@ -294,7 +295,7 @@ impl Hooks for AppointmentHooks {
                 let get = |k: &str| {
                     Val::from(ins.get(k).and_then(Value::as_str).unwrap_or("").to_string())
                 };
-                rec.set(
+                w.rec.set(
                     if i == 0 {
                         "primary_insurer_payer_id"
                     } else {
@@ -302,7 +303,7 @@ impl Hooks for AppointmentHooks {
                     },
                     get("insurance_payer_id"),
                 );
-                rec.set(
+                w.rec.set(
                     if i == 0 {
                         "primary_insurer_name"
                     } else {
@@ -310,7 +311,7 @@ impl Hooks for AppointmentHooks {
                     },
                     get("insurance_company"),
                 );
-                rec.set(
+                w.rec.set(
                     if i == 0 {
                         "primary_insurance_id_number"
                     } else {
@@ -322,11 +323,11 @@ impl Hooks for AppointmentHooks {
             }
         }
 
-        if !errors.is_empty() {
+        if !w.errors.is_empty() {
             return Ok(());
         }
 
-        crate::domain::check_external_id(conn, ctx, "appointments", "Appointment", rec, id)?;
+        crate::domain::check_external_id(w.conn, w.ctx, "appointments", "Appointment", w.rec, id)?;
 
         // The overlap rule, checked under a per-doctor lock so concurrent bookings serialize.
         let timing_changed = [
@@ -340,21 +341,27 @@ impl Hooks for AppointmentHooks {
             "profile",
         ]
         .iter()
-        .any(|k| rec.given(k))
-            || op == Op::Create;
-        let allow = value(rec, current, "allow_overlapping")
+        .any(|k| w.rec.given(k))
+            || w.op == Op::Create;
+        let allow = value(w.rec, w.current, "allow_overlapping")
             .and_then(Val::as_bool)
             .unwrap_or(false);
-        let doctor = value(rec, current, "doctor").and_then(Val::as_i64);
+        let doctor = value(w.rec, w.current, "doctor").and_then(Val::as_i64);
         if timing_changed && !allow && !INACTIVE.contains(&new_status.as_str()) {
             if let (Some(doctor), Some(office), Some(start), Some(m)) =
                 (doctor, office, start, minutes)
             {
-                conn.lock_key(doctor_lock_key(doctor))?;
+                w.conn.lock_key(doctor_lock_key(doctor))?;
                 let range = (start, start + Duration::minutes(m));
-                if let Some(other) =
-                    overlapping(conn, ctx.practice_group(), doctor, office, room, range, id)?
-                {
+                if let Some(other) = overlapping(
+                    w.conn,
+                    w.ctx.practice_group(),
+                    doctor,
+                    office,
+                    room,
+                    range,
+                    id,
+                )? {
                     return Err(ApiError::Conflict(
                         format!(
                             "This appointment overlaps appointment {other} of the same doctor in the \
@@ -368,18 +375,18 @@ impl Hooks for AppointmentHooks {
         Ok(())
     }
 
-    fn after_write(&self, ctx: &Ctx, conn: &mut Conn, op: Op, id: i64) -> Result<(), ApiError> {
-        if op == Op::Destroy {
+    fn after_write(&self, w: &mut Write, id: i64) -> Result<(), ApiError> {
+        if w.op == Op::Destroy {
             Sql::new("UPDATE appointments SET deleted_flag = ? WHERE id = ?")
                 .bind(true)
                 .bind(id)
-                .execute(conn)?;
+                .execute(w.conn)?;
             return Ok(());
         }
         // The patient's `offices`: every office they have had an appointment at.
         let row = Sql::new("SELECT t.patient, t.office FROM appointments t WHERE t.id = ?")
             .bind(id)
-            .load_one(conn, &[Ty::Int, Ty::Int])?
+            .load_one(w.conn, &[Ty::Int, Ty::Int])?
             .unwrap_or_default();
         if let (Some(patient), Some(office)) = (
             row.first().and_then(Val::as_i64),
@@ -389,8 +396,8 @@ impl Hooks for AppointmentHooks {
                 "SELECT t.offices FROM patients t WHERE t.id = ? AND t.practice_group_id = ?",
             )
             .bind(patient)
-            .bind(ctx.practice_group())
-            .load_one(conn, &[Ty::Text])?
+            .bind(w.ctx.practice_group())
+            .load_one(w.conn, &[Ty::Text])?
             .and_then(|r| r[0].as_str().map(str::to_string))
             .unwrap_or_else(|| "[]".into());
             let mut list: Vec<i64> = serde_json::from_str(&offices).unwrap_or_default();
@@ -400,12 +407,12 @@ impl Hooks for AppointmentHooks {
                 Sql::new("UPDATE patients SET offices = ? WHERE id = ?")
                     .bind(serde_json::to_string(&list).unwrap_or_default())
                     .bind(patient)
-                    .execute(conn)?;
+                    .execute(w.conn)?;
                 // The patient's `offices` changed: a modification of the patient.
-                crate::webhooks::outbox::raise_change(
-                    conn,
-                    ctx,
-                    crate::api::handlers::Compiled::cached(&crate::resources::patients::RESOURCE),
+                crate::api::events::raise_change(
+                    w.conn,
+                    w.ctx,
+                    w.ctx.compiled(&crate::resources::patients::RESOURCE),
                     crate::api::resource::Change::Modify,
                     patient,
                 )?;

@@ -13,13 +13,11 @@
 
 pub mod state;
 
-use std::sync::OnceLock;
-
 use actix_web::{web, HttpResponse};
 
 use crate::api::auth::{check_access, Perm, Scope, ShareSetting};
+use crate::api::compiled::Compiled;
 use crate::api::filters::Params;
-use crate::api::handlers::Compiled;
 use crate::api::openapi::Paths;
 use crate::api::resource::{Field, Filter, FilterKind, Hooks, Kind, Resource, Sharing, Verbs};
 use crate::api::Ctx;
@@ -104,12 +102,6 @@ pub static RESOURCE: Resource = Resource {
     ..Resource::DEFAULT
 };
 
-/// The resource compiled once, for the actions and for `state::set_lock`.
-pub fn compiled() -> &'static Compiled {
-    static C: OnceLock<&'static Compiled> = OnceLock::new();
-    C.get_or_init(|| Compiled::new(&RESOURCE))
-}
-
 struct NoteHooks;
 
 impl Hooks for NoteHooks {
@@ -131,7 +123,7 @@ impl Hooks for NoteHooks {
         Ok(())
     }
 
-    fn extra_routes(&self, _res: &'static Resource, cfg: &mut web::ServiceConfig) {
+    fn extra_routes(&self, _c: &'static Compiled, cfg: &mut web::ServiceConfig) {
         for (action, lock) in [("lock", true), ("unlock", false)] {
             cfg.service(
                 web::resource(format!("/{{id:\\d+}}/{action}"))
@@ -217,7 +209,7 @@ impl Hooks for NoteHooks {
 
 /// POST /api/clinical_notes/{id}/lock and /unlock: 200 with the note (verbose).
 async fn set_lock(ctx: Ctx, id: i64, lock: bool) -> Result<HttpResponse, ApiError> {
-    let c = compiled();
+    let c = ctx.compiled(&RESOURCE);
     check_access(&ctx.user, c.res.scopes, c.res.permissions, true)?;
     let db = ctx.state.db.clone();
     let body = db

@@ -12,7 +12,7 @@ use serde_json::{json, Value};
 
 use crate::api::audit::{self, AuditEntry};
 use crate::api::auth::ShareSetting;
-use crate::api::handlers::{now, Compiled};
+use crate::api::compiled::{now, Compiled};
 use crate::api::Ctx;
 use crate::db::{Conn, Sql, Ty, Val};
 use crate::error::{ApiError, FieldErrors};
@@ -155,7 +155,7 @@ pub fn set_lock(
     } else {
         "CLINICAL_NOTE_UNLOCK"
     };
-    crate::webhooks::outbox::raise(conn, ctx, notes, event, appointment)?;
+    crate::api::events::raise(conn, ctx, notes, event, appointment)?;
     audit::insert(
         conn,
         &[AuditEntry::new(

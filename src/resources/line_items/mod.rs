@@ -20,7 +20,7 @@ mod rules;
 pub use rules::{lock_billing, lock_line_item, times_quantity, MAX_DIAGNOSES};
 
 use crate::api::auth::{Perm, Scope, ShareSetting};
-use crate::api::resource::{Default, Field, Filter, FilterKind, Kind, Resource, Sharing, Verbs};
+use crate::api::resource::{Absent, Field, Filter, FilterKind, Kind, Resource, Sharing, Verbs};
 
 /// One sum over the line item's transactions (`$cond` narrows them).
 macro_rules! transactions_sum {
@@ -188,7 +188,7 @@ pub static RESOURCE: Resource = Resource {
             .sql(pt_paid!())
             .doc("Paid by the patient (/api/patient_payments)."),
         Field::decimal("quantity")
-            .default(Default::Int(1))
+            .default(Absent::Int(1))
             .doc("Default 1."),
         Field::string("units").read_only().doc("Default \"UN\"."),
         Field::timestamp("posted_date").sql("t.created_at"),

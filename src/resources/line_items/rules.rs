@@ -4,9 +4,9 @@
 
 use serde_json::Value;
 
-use crate::api::handlers::now;
-use crate::api::resource::{Hooks, Op, Record};
-use crate::api::Ctx;
+use crate::api::compiled::now;
+use crate::api::resource::Hooks;
+use crate::api::Write;
 use crate::db::{Conn, Sql, Ty, Val};
 use crate::domain::billing_codes::{self, MAX_MODIFIERS};
 use crate::error::{ApiError, FieldErrors};
@@ -56,17 +56,10 @@ fn json_list(v: Option<&Val>) -> Vec<Value> {
 }
 
 impl Hooks for LineItemHooks {
-    fn validate(
-        &self,
-        ctx: &Ctx,
-        conn: &mut Conn,
-        _op: Op,
-        rec: &mut Record,
-        _current: Option<&Record>,
-        errors: &mut FieldErrors,
-    ) -> Result<(), ApiError> {
+    fn validate(&self, w: &mut Write) -> Result<(), ApiError> {
         // procedure_type, code and modifiers.
-        let given_type = rec
+        let given_type = w
+            .rec
             .get("procedure_type")
             .and_then(Val::as_str)
             .unwrap_or("")
@@ -75,107 +68,115 @@ impl Hooks for LineItemHooks {
         let mut modifiers = Vec::new();
         match kind {
             Some(k) => {
-                rec.set("procedure_type", Val::from(k));
-                let code = rec.get("code").and_then(Val::as_str).unwrap_or("").to_string();
+                w.rec.set("procedure_type", Val::from(k));
+                let code = w.rec.get("code").and_then(Val::as_str).unwrap_or("").to_string();
                 match billing_codes::procedure(k, &code) {
                     Ok((code, embedded)) => {
-                        rec.set("code", Val::from(code));
+                        w.rec.set("code", Val::from(code));
                         modifiers = embedded;
                     }
-                    Err(m) => errors.add("code", m),
+                    Err(m) => w.errors.add("code", m),
                 }
             }
-            None => errors.add(
+            None => w.errors.add(
                 "procedure_type",
                 format!("\"{given_type}\" is not a valid choice. Valid choices: \"C\" (CPT), \"H\" (HCPCS), \"U\" (Custom)."),
             ),
         }
-        for m in json_list(rec.get("modifiers")) {
+        for m in json_list(w.rec.get("modifiers")) {
             match billing_codes::modifier(m.as_str().unwrap_or("")) {
                 Ok(m) => modifiers.push(m),
-                Err(msg) => errors.add("modifiers", msg),
+                Err(msg) => w.errors.add("modifiers", msg),
             }
         }
         if modifiers.len() > MAX_MODIFIERS {
-            errors.add("modifiers", format!("At most {MAX_MODIFIERS} modifiers."));
+            w.errors
+                .add("modifiers", format!("At most {MAX_MODIFIERS} modifiers."));
         }
-        rec.set("modifiers", Val::from(Value::from(modifiers).to_string()));
+        w.rec
+            .set("modifiers", Val::from(Value::from(modifiers).to_string()));
 
         // Money and quantity.
-        let cents = |k: &str| rec.get(k).and_then(Val::as_i64);
+        let cents = |k: &str| w.rec.get(k).and_then(Val::as_i64);
         for key in ["price", "billed", "allowed"] {
             if cents(key).is_some_and(|c| c < 0) {
-                errors.add(key, "Ensure this value is greater than or equal to 0.");
+                w.errors
+                    .add(key, "Ensure this value is greater than or equal to 0.");
             }
         }
         let quantity = cents("quantity").unwrap_or(100);
         if quantity <= 0 {
-            errors.add("quantity", "Ensure this value is greater than 0.");
+            w.errors
+                .add("quantity", "Ensure this value is greater than 0.");
         }
-        if !rec.given("billed") || cents("billed").is_none() {
+        if !w.rec.given("billed") || cents("billed").is_none() {
             let billed = times_quantity(cents("price").unwrap_or(0), quantity);
-            rec.set("billed", Val::from(billed));
+            w.rec.set("billed", Val::from(billed));
         }
 
         // The appointment gives the patient, the default service date and the diagnoses.
-        let Some(appointment) = rec.get("appointment").and_then(Val::as_i64) else {
+        let Some(appointment) = w.rec.get("appointment").and_then(Val::as_i64) else {
             return Ok(());
         };
-        if errors.has("appointment") {
+        if w.errors.has("appointment") {
             return Ok(());
         }
-        lock_billing(conn, appointment)?;
+        lock_billing(w.conn, appointment)?;
         let row = Sql::new(
             "SELECT t.patient, t.scheduled_time, t.icd10_codes, \
              (SELECT s.status FROM superbills s WHERE s.appointment = t.id) \
              FROM appointments t WHERE t.id = ? AND t.practice_group_id = ?",
         )
         .bind(appointment)
-        .bind(ctx.practice_group())
-        .load_one(conn, &[Ty::Int, Ty::Timestamp, Ty::Text, Ty::Text])?
+        .bind(w.ctx.practice_group())
+        .load_one(w.conn, &[Ty::Int, Ty::Timestamp, Ty::Text, Ty::Text])?
         .ok_or(ApiError::NotFound)?;
         let Some(patient) = row[0].as_i64() else {
-            errors.add("appointment", "A break has no patient to bill.");
+            w.errors
+                .add("appointment", "A break has no patient to bill.");
             return Ok(());
         };
         if let Some(status) = row[3].as_str().filter(|s| *s != "Draft") {
-            errors.add(
+            w.errors.add(
                 "appointment",
                 format!("Its superbill is {status}; line items can be added only to a Draft."),
             );
         }
-        rec.set("patient", Val::from(patient));
-        if rec.get("service_date").is_none_or(Val::is_null) {
+        w.rec.set("patient", Val::from(patient));
+        if w.rec.get("service_date").is_none_or(Val::is_null) {
             if let Some(t) = row[1].as_timestamp() {
-                rec.set("service_date", Val::from(t.date()));
+                w.rec.set("service_date", Val::from(t.date()));
             }
         }
         let mut codes = split_codes(row[2].as_str().unwrap_or(""));
         let before = codes.len();
-        let pointers =
-            resolve_pointers(json_list(rec.get("diagnosis_pointers")), &mut codes, errors);
-        rec.set(
+        let pointers = resolve_pointers(
+            json_list(w.rec.get("diagnosis_pointers")),
+            &mut codes,
+            w.errors,
+        );
+        w.rec.set(
             "diagnosis_pointers",
             Val::from(Value::from(pointers).to_string()),
         );
-        if codes.len() != before && errors.is_empty() {
+        if codes.len() != before && w.errors.is_empty() {
             Sql::new("UPDATE appointments SET icd10_codes = ?, updated_at = ? WHERE id = ?")
                 .bind(codes.join(","))
                 .bind(now())
                 .bind(appointment)
-                .execute(conn)?;
+                .execute(w.conn)?;
             // The appointment's diagnoses changed.
-            crate::webhooks::outbox::raise_change(
-                conn,
-                ctx,
-                crate::api::handlers::Compiled::cached(&crate::resources::appointments::RESOURCE),
+            crate::api::events::raise_change(
+                w.conn,
+                w.ctx,
+                w.ctx.compiled(&crate::resources::appointments::RESOURCE),
                 crate::api::resource::Change::Modify,
                 appointment,
             )?;
         }
 
         // The doctor's fee schedule describes the code and what it should bring in.
-        let code_type = match rec.get("procedure_type").and_then(Val::as_str) {
+        let code_type = match w.rec.get("procedure_type").and_then(Val::as_str) {
             Some("C") => "CPT",
             Some("H") => "HCPCS",
             _ => "Custom",
@@ -185,26 +186,27 @@ impl Hooks for LineItemHooks {
              WHERE t.practice_group_id = ? AND t.doctor = ? AND t.code = ? AND t.code_type = ? \
              AND t.archived = ? ORDER BY t.id LIMIT 1",
         )
-        .bind(ctx.practice_group())
-        .bind(rec.get("doctor").and_then(Val::as_i64).unwrap_or(0))
+        .bind(w.ctx.practice_group())
+        .bind(w.rec.get("doctor").and_then(Val::as_i64).unwrap_or(0))
         .bind(
-            rec.get("code")
+            w.rec
+                .get("code")
                 .and_then(Val::as_str)
                 .unwrap_or("")
                 .to_string(),
         )
         .bind(code_type)
         .bind(false)
-        .load_one(conn, &[Ty::Text, Ty::Text, Ty::Int])?;
+        .load_one(w.conn, &[Ty::Text, Ty::Text, Ty::Int])?;
         if let Some(fee) = fee {
             let billing = fee[0].as_str().unwrap_or("");
             let plain = fee[1].as_str().unwrap_or("");
-            rec.set(
+            w.rec.set(
                 "description",
                 Val::from(if billing.is_empty() { plain } else { billing }),
             );
             if let Some(allowed) = fee[2].as_i64().filter(|a| *a > 0) {
-                rec.set(
+                w.rec.set(
                     "expected_reimbursement",
                     Val::from(times_quantity(allowed, quantity)),
                 );

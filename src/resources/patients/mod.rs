@@ -10,7 +10,7 @@ pub mod rules;
 
 use crate::api::auth::{Perm, Scope, ShareSetting};
 use crate::api::resource::{
-    Default, Events, Field, Filter, FilterKind, Kind, Resource, Sharing, Verbs,
+    Absent, Events, Field, Filter, FilterKind, Kind, Resource, Sharing, Verbs,
 };
 
 pub const GENDERS: &[&str] = &["Male", "Female", "Other"];
@@ -52,7 +52,7 @@ pub static RESOURCE: Resource = Resource {
         Field::choice("ethnicity", ETHNICITIES),
         Field::choice("race", RACES),
         Field::string("preferred_language")
-            .default(Default::Str("blank"))
+            .default(Absent::Str("blank"))
             .doc("ISO 639 alpha-3 code (three lower-case letters), or \"blank\"."),
         Field::choice("patient_status", STATUSES)
             .doc("\"A\" active, \"I\" inactive, \"D\" inactive-deceased. Default \"A\"."),

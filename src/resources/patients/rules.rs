@@ -4,11 +4,12 @@ use serde_json::{json, Value};
 
 use super::nested;
 use crate::api::filters::Params;
-use crate::api::resource::{Hooks, Op, Record};
+use crate::api::resource::Hooks;
 use crate::api::Ctx;
+use crate::api::Write;
 use crate::db::{Conn, Sql, Ty, Val};
 use crate::domain::custom_values::CustomValues;
-use crate::error::{ApiError, FieldErrors};
+use crate::error::ApiError;
 
 pub struct PatientHooks;
 
@@ -16,99 +17,103 @@ pub struct PatientHooks;
 const NEEDS_INSURANCE: &[&str] = &["Insurance", "Auto Accident", "Worker's Comp"];
 
 impl Hooks for PatientHooks {
-    fn validate(
-        &self,
-        ctx: &Ctx,
-        conn: &mut Conn,
-        _op: Op,
-        rec: &mut Record,
-        current: Option<&Record>,
-        errors: &mut FieldErrors,
-    ) -> Result<(), ApiError> {
-        let text = |rec: &Record, k: &str| {
-            rec.get(k)
-                .or_else(|| current.and_then(|c| c.get(k)))
-                .and_then(Val::as_str)
-                .unwrap_or("")
-                .to_string()
-        };
-
-        if rec.get("patient_photo_date").is_some_and(|v| !v.is_null())
-            && rec
+    fn validate(&self, w: &mut Write) -> Result<(), ApiError> {
+        if w.rec
+            .get("patient_photo_date")
+            .is_some_and(|v| !v.is_null())
+            && w.rec
                 .get("patient_photo")
                 .and_then(Val::as_str)
                 .is_none_or(str::is_empty)
         {
-            errors.add(
+            w.errors.add(
                 "patient_photo_date",
                 "Cannot be passed without patient_photo.",
             );
         }
-        let language = text(rec, "preferred_language");
-        if rec.has("preferred_language")
+        let language = w.text("preferred_language").unwrap_or_default().to_string();
+        if w.rec.has("preferred_language")
             && language != "blank"
             && !(language.len() == 3 && language.chars().all(|c| c.is_ascii_lowercase()))
         {
-            errors.add(
+            w.errors.add(
                 "preferred_language",
                 "Use an ISO 639 alpha-3 code (e.g. \"eng\") or \"blank\".",
             );
         }
 
         for key in nested::OBJECT_KEYS {
-            if let Some(raw) = rec.get(key).and_then(Val::as_str).map(str::to_string) {
+            if let Some(raw) = w.rec.get(key).and_then(Val::as_str).map(str::to_string) {
                 match nested::check(key, &raw) {
-                    Ok(clean) => rec.set(key, Val::from(clean)),
-                    Err(msg) => errors.add(*key, msg),
+                    Ok(clean) => w.rec.set(key, Val::from(clean)),
+                    Err(msg) => w.errors.add(*key, msg),
                 }
             }
         }
-        let profile = text(rec, "patient_payment_profile");
+        let profile = w
+            .text("patient_payment_profile")
+            .unwrap_or_default()
+            .to_string();
         if NEEDS_INSURANCE.contains(&profile.as_str())
-            && (rec.given("patient_payment_profile")
-                || rec.given("primary_insurance")
-                || rec.given("secondary_insurance"))
-            && !nested::has_insurer(&text(rec, "primary_insurance"))
-            && !nested::has_insurer(&text(rec, "secondary_insurance"))
+            && (w.rec.given("patient_payment_profile")
+                || w.rec.given("primary_insurance")
+                || w.rec.given("secondary_insurance"))
+            && !nested::has_insurer(&w.text("primary_insurance").unwrap_or_default().to_string())
+            && !nested::has_insurer(
+                &w.text("secondary_insurance")
+                    .unwrap_or_default()
+                    .to_string(),
+            )
         {
-            errors.add(
+            w.errors.add(
                 "patient_payment_profile",
                 format!("\"{profile}\" needs a primary_insurance or secondary_insurance."),
             );
         }
 
-        if let Some(raw) = rec
+        if let Some(raw) = w
+            .rec
             .get("custom_demographics")
             .and_then(Val::as_str)
             .map(str::to_string)
         {
-            match CUSTOM_DEMOGRAPHICS.check(ctx, conn, &raw)? {
-                Ok(clean) => rec.set("custom_demographics", Val::from(clean)),
-                Err(msg) => errors.add("custom_demographics", msg),
+            match CUSTOM_DEMOGRAPHICS.check(w.ctx, w.conn, &raw)? {
+                Ok(clean) => w.rec.set("custom_demographics", Val::from(clean)),
+                Err(msg) => w.errors.add("custom_demographics", msg),
             }
         }
-        if let Some(raw) = rec
+        if let Some(raw) = w
+            .rec
             .get("patient_flags_attached")
             .and_then(Val::as_str)
             .map(str::to_string)
         {
-            match flags(ctx, conn, &raw)? {
+            match flags(w.ctx, w.conn, &raw)? {
                 Ok((attached, flags)) => {
-                    rec.set("patient_flags_attached", Val::from(attached));
-                    rec.set("patient_flags", Val::from(flags));
+                    w.rec.set("patient_flags_attached", Val::from(attached));
+                    w.rec.set("patient_flags", Val::from(flags));
                 }
-                Err(msg) => errors.add("patient_flags_attached", msg),
+                Err(msg) => w.errors.add("patient_flags_attached", msg),
             }
         }
 
         // chart_id: "Automatically set using first & last names if absent".
-        if text(rec, "chart_id").trim().is_empty() && (rec.has("chart_id") || current.is_none()) {
-            let chart_id = chart_id_from(&text(rec, "first_name"), &text(rec, "last_name"));
-            rec.set("chart_id", Val::from(chart_id));
+        if w.text("chart_id")
+            .unwrap_or_default()
+            .to_string()
+            .trim()
+            .is_empty()
+            && (w.rec.has("chart_id") || w.current.is_none())
+        {
+            let chart_id = chart_id_from(
+                &w.text("first_name").unwrap_or_default().to_string(),
+                &w.text("last_name").unwrap_or_default().to_string(),
+            );
+            w.rec.set("chart_id", Val::from(chart_id));
         }
-        if errors.is_empty() {
-            let id = current.and_then(|c| c.get("id")).and_then(Val::as_i64);
-            crate::domain::check_external_id(conn, ctx, "patients", "Patient", rec, id)?;
+        if w.errors.is_empty() {
+            let id = w.current.and_then(|c| c.get("id")).and_then(Val::as_i64);
+            crate::domain::check_external_id(w.conn, w.ctx, "patients", "Patient", w.rec, id)?;
         }
         Ok(())
     }

@@ -4,18 +4,17 @@
 //! code is checked before anything is written; an error names its key, a procedure line's
 //! as `procedures[i].key` (0-based), and leaves nothing behind.
 
-use std::sync::OnceLock;
-
 use actix_web::{guard, web, HttpRequest, HttpResponse};
 use chrono::{NaiveDate, NaiveTime};
 use serde_json::{json, Map, Value};
 
 use crate::api::auth::check_access;
 use crate::api::body;
+use crate::api::compiled::Compiled;
 use crate::api::fields::{self, Mode};
-use crate::api::handlers::{create_in, Compiled};
+use crate::api::handlers::create_in;
 use crate::api::openapi::Paths;
-use crate::api::resource::{Default, Field, Record, Resource};
+use crate::api::resource::{Absent, Field, Record, Resource};
 use crate::api::Ctx;
 use crate::db::{Conn, Sql, Ty, Val};
 use crate::domain::billing_codes;
@@ -44,14 +43,14 @@ static INPUT: Resource = Resource {
             .doc("The rendering provider."),
         Field::reference("office", "offices").required(),
         Field::int("exam_room")
-            .default(Default::Int(1))
+            .default(Absent::Int(1))
             .doc("Default 1."),
         Field::date("date_of_service").required(),
         Field::timestamp("scheduled_time")
             .nullable()
             .doc("On date_of_service. Default: the office's opening time that day."),
         Field::int("duration")
-            .default(Default::Int(15))
+            .default(Absent::Int(15))
             .doc("Minutes. Default 15."),
         Field::strings("icd10_codes")
             .required()
@@ -67,15 +66,7 @@ static INPUT: Resource = Resource {
     ..Resource::DEFAULT
 };
 
-/// One Compiled per resource, made once.
-macro_rules! compiled {
-    ($res:expr) => {{
-        static C: OnceLock<&'static Compiled> = OnceLock::new();
-        *C.get_or_init(|| Compiled::new(&$res))
-    }};
-}
-
-pub fn routes(_res: &'static Resource, cfg: &mut web::ServiceConfig) {
+pub fn routes(_c: &'static Compiled, cfg: &mut web::ServiceConfig) {
     // Ahead of the generic collection route, which has no POST.
     cfg.service(
         web::resource("")
@@ -204,7 +195,7 @@ fn patient(conn: &mut Conn, ctx: &Ctx, input: &Record, doctor: i64) -> Result<i6
     let mut rec = fields::parse_object(&patients::RESOURCE, &demo, &[], Mode::Create, false)
         .map_err(|e| prefixed(ApiError::Validation(e), "patient_demographics."))?;
     rec.set("external_id", Val::from(external));
-    create_in(conn, ctx, compiled!(patients::RESOURCE), rec)
+    create_in(conn, ctx, ctx.compiled(&patients::RESOURCE), rec)
         .map_err(|e| prefixed(e, "patient_demographics."))
 }
 
@@ -293,7 +284,7 @@ fn write(
     let mut rec = fields::parse_object(&appointments::RESOURCE, &appt, &[], Mode::Create, false)
         .map_err(ApiError::Validation)?;
     rec.set("icd10_codes", Val::from(codes.join(",")));
-    let appointment = create_in(conn, ctx, compiled!(appointments::RESOURCE), rec)?;
+    let appointment = create_in(conn, ctx, ctx.compiled(&appointments::RESOURCE), rec)?;
 
     // Its line items.
     let mut items = Vec::new();
@@ -315,7 +306,7 @@ fn write(
         }
         let rec = fields::parse_object(&line_items::RESOURCE, &line, &[], Mode::Create, false)
             .map_err(|e| prefixed(ApiError::Validation(e), &prefix))?;
-        let id = create_in(conn, ctx, compiled!(line_items::RESOURCE), rec)
+        let id = create_in(conn, ctx, ctx.compiled(&line_items::RESOURCE), rec)
             .map_err(|e| prefixed(e, &prefix))?;
         items.push(id);
     }
@@ -331,19 +322,25 @@ fn write(
         "status",
         Val::from(text(&input, "status").unwrap_or_else(|| "Draft".into())),
     );
-    let superbills = compiled!(super::RESOURCE);
+    let superbills = ctx.compiled(&super::RESOURCE);
     let id = create_in(conn, ctx, superbills, rec)?;
 
     let mut buf = b"{\"superbill\":".to_vec();
     buf.extend(superbills.fetch_json(conn, ctx, id, true)?);
     buf.extend_from_slice(b",\"appointment\":");
-    buf.extend(compiled!(appointments::RESOURCE).fetch_json(conn, ctx, appointment, true)?);
+    buf.extend(
+        ctx.compiled(&appointments::RESOURCE)
+            .fetch_json(conn, ctx, appointment, true)?,
+    );
     buf.extend_from_slice(b",\"line_items\":[");
     for (i, item) in items.into_iter().enumerate() {
         if i > 0 {
             buf.push(b',');
         }
-        buf.extend(compiled!(line_items::RESOURCE).fetch_json(conn, ctx, item, true)?);
+        buf.extend(
+            ctx.compiled(&line_items::RESOURCE)
+                .fetch_json(conn, ctx, item, true)?,
+        );
     }
     buf.extend_from_slice(b"]}");
     Ok(buf)

@@ -13,13 +13,12 @@
 mod create;
 
 use crate::api::auth::{Perm, Scope, ShareSetting};
-use crate::api::handlers::now;
-use crate::api::resource::{
-    Field, Filter, FilterKind, Hooks, Kind, Op, Record, Resource, Sharing, Verbs,
-};
-use crate::api::Ctx;
-use crate::db::{Conn, Sql, Ty, Val};
-use crate::error::{ApiError, FieldErrors};
+use crate::api::compiled::now;
+use crate::api::resource::{Field, Filter, FilterKind, Hooks, Kind, Resource, Sharing, Verbs};
+use crate::api::Compiled;
+use crate::api::Write;
+use crate::db::{Sql, Ty, Val};
+use crate::error::ApiError;
 
 pub const STATUSES: &[&str] = &["Draft", "Submitted", "Approved", "Voided"];
 
@@ -103,21 +102,19 @@ pub static RESOURCE: Resource = Resource {
 struct SuperbillHooks;
 
 impl Hooks for SuperbillHooks {
-    fn validate(
-        &self,
-        _ctx: &Ctx,
-        _conn: &mut Conn,
-        _op: Op,
-        rec: &mut Record,
-        current: Option<&Record>,
-        errors: &mut FieldErrors,
-    ) -> Result<(), ApiError> {
-        let Some(to) = rec.get("status").and_then(Val::as_str).map(str::to_string) else {
+    fn validate(&self, w: &mut Write) -> Result<(), ApiError> {
+        let Some(to) = w
+            .rec
+            .get("status")
+            .and_then(Val::as_str)
+            .map(str::to_string)
+        else {
             return Ok(());
         };
-        let Some(current) = current else {
+        let Some(current) = w.current else {
             if !["Draft", "Submitted"].contains(&to.as_str()) {
-                errors.add("status", "A superbill starts as a Draft or Submitted.");
+                w.errors
+                    .add("status", "A superbill starts as a Draft or Submitted.");
             }
             return Ok(());
         };
@@ -134,7 +131,7 @@ impl Hooks for SuperbillHooks {
                 [] => "it is final".to_string(),
                 _ => format!("it can become {}", allowed.join(" or ")),
             };
-            errors.add(
+            w.errors.add(
                 "status",
                 format!("A {from} superbill cannot become {to}: {hint}."),
             );
@@ -143,14 +140,14 @@ impl Hooks for SuperbillHooks {
         Ok(())
     }
 
-    fn after_write(&self, _ctx: &Ctx, conn: &mut Conn, _op: Op, id: i64) -> Result<(), ApiError> {
+    fn after_write(&self, w: &mut Write, id: i64) -> Result<(), ApiError> {
         let row = Sql::new("SELECT s.appointment, s.status FROM superbills s WHERE s.id = ?")
             .bind(id)
-            .load_one(conn, &[Ty::Int, Ty::Text])?
+            .load_one(w.conn, &[Ty::Int, Ty::Text])?
             .ok_or(ApiError::NotFound)?;
         let appointment = row[0].as_i64().unwrap_or(0);
         // Status changes and the appointment's other billing writes take turns.
-        crate::resources::line_items::lock_billing(conn, appointment)?;
+        crate::resources::line_items::lock_billing(w.conn, appointment)?;
         if row[1].as_str() != Some("Voided") {
             return Ok(());
         }
@@ -163,7 +160,7 @@ impl Hooks for SuperbillHooks {
         )
         .bind(appointment)
         .bind(appointment)
-        .load_i64(conn)?
+        .load_i64(w.conn)?
         .unwrap_or(0);
         if posted > 0 {
             return Err(ApiError::field(
@@ -179,12 +176,12 @@ impl Hooks for SuperbillHooks {
         .bind(now())
         .bind(false)
         .bind(appointment)
-        .execute(conn)?;
+        .execute(w.conn)?;
         Ok(())
     }
 
-    fn extra_routes(&self, res: &'static Resource, cfg: &mut actix_web::web::ServiceConfig) {
-        create::routes(res, cfg);
+    fn extra_routes(&self, c: &'static Compiled, cfg: &mut actix_web::web::ServiceConfig) {
+        create::routes(c, cfg);
     }
 
     fn extra_openapi(&self, res: &'static Resource, paths: &mut crate::api::openapi::Paths) {

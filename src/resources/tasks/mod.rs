@@ -13,10 +13,11 @@ use crate::api::auth::Scope;
 use crate::api::fields::not_blank;
 use crate::api::filters::Params;
 use crate::api::resource::{
-    Events, Field, Filter, FilterKind, Hooks, Kind, Op, Record, Resource, Verbs,
+    Events, Field, Filter, FilterKind, Hooks, Kind, Record, Resource, Verbs,
 };
 use crate::api::Ctx;
-use crate::db::{Conn, Sql, Val};
+use crate::api::Write;
+use crate::db::{Sql, Val};
 use crate::error::{ApiError, FieldErrors};
 pub use notes::refresh as refresh_notes;
 
@@ -142,29 +143,21 @@ pub fn check_assignees(
 }
 
 impl Hooks for TaskHooks {
-    fn validate(
-        &self,
-        ctx: &Ctx,
-        conn: &mut Conn,
-        _op: Op,
-        rec: &mut Record,
-        current: Option<&Record>,
-        errors: &mut FieldErrors,
-    ) -> Result<(), ApiError> {
-        not_blank(rec, &["title"], errors);
-        check_priority(rec, "priority", errors);
+    fn validate(&self, w: &mut Write) -> Result<(), ApiError> {
+        not_blank(w.rec, &["title"], w.errors);
+        check_priority(w.rec, "priority", w.errors);
         let keys = ("assignee_user", "assignee_group");
-        if check_assignees(rec, current, keys, true, errors) {
-            rec.set("assigned_by", Val::from(ctx.user.user_id));
+        if check_assignees(w.rec, w.current, keys, true, w.errors) {
+            w.rec.set("assigned_by", Val::from(w.ctx.user.user_id));
         }
-        if current.is_none() {
-            rec.set("created_by", Val::from(ctx.user.user_id));
+        if w.current.is_none() {
+            w.rec.set("created_by", Val::from(w.ctx.user.user_id));
         }
-        items::validate(ctx, conn, rec, errors)
+        items::validate(w.ctx, w.conn, w.rec, w.errors)
     }
 
-    fn after_write(&self, ctx: &Ctx, conn: &mut Conn, _op: Op, id: i64) -> Result<(), ApiError> {
-        items::after_write(ctx, conn, id)
+    fn after_write(&self, w: &mut Write, id: i64) -> Result<(), ApiError> {
+        items::after_write(w.ctx, w.conn, id)
     }
 
     fn scope_list(&self, _ctx: &Ctx, params: &Params, sql: &mut Sql) -> Result<(), ApiError> {

@@ -6,8 +6,8 @@
 use chrono::NaiveDateTime;
 use serde_json::{json, Map, Value};
 
+use crate::api::compiled::now;
 use crate::api::fields::{parse_bool, parse_int};
-use crate::api::handlers::now;
 use crate::api::Ctx;
 use crate::db::{Conn, Sql, Ty, Val};
 use crate::error::ApiError;

@@ -1,4 +1,5 @@
-//! The transactional outbox: an evented change records its event (with the object as GET
+//! Webhook events, raised by the framework's writes into the transactional outbox that
+//! `webhooks::dispatch` delivers from: an evented change records its event (with the object as GET
 //! /api/{path}/{id} answers it, rendered in the same transaction) and one pending delivery per
 //! subscribed webhook, inside the transaction of the change. A committed change therefore
 //! always has its deliveries, and a rolled-back one has none.
@@ -11,8 +12,10 @@
 
 use chrono::NaiveDateTime;
 
+use std::sync::OnceLock;
+
 use crate::api::auth::{Scope, Scopes};
-use crate::api::handlers::Compiled;
+use crate::api::compiled::Compiled;
 use crate::api::resource::Change;
 use crate::api::Ctx;
 use crate::db::{Conn, Sql, Ty};
@@ -100,7 +103,10 @@ pub fn snapshot(
     event: &'static str,
     id: i64,
 ) -> Result<Option<Snapshot>, ApiError> {
-    let view = c.res.events.object.map(Compiled::cached).unwrap_or(c);
+    let view = match c.res.events.object {
+        Some(res) => ctx.state.registry.get(res),
+        None => c,
+    };
     let cached = ctx.subscribers.borrow().get(event).cloned();
     let webhooks = match cached {
         Some(ids) => ids,
@@ -196,6 +202,18 @@ pub fn enqueue(
         .ok_or_else(|| ApiError::internal(anyhow::anyhow!("INSERT returned no id")))?;
         ids.push(id);
     }
-    crate::db::after_commit(super::wake);
+    crate::db::after_commit(wake);
     Ok(ids)
+}
+
+/// The in-process signal that deliveries were queued (or the clock moved): every dispatcher
+/// of the process looks for due work at once instead of at its next poll.
+pub fn signal() -> &'static tokio::sync::watch::Sender<u64> {
+    static TX: OnceLock<tokio::sync::watch::Sender<u64>> = OnceLock::new();
+    TX.get_or_init(|| tokio::sync::watch::channel(0).0)
+}
+
+/// Wakes this process's dispatchers.
+pub fn wake() {
+    signal().send_modify(|n| *n = n.wrapping_add(1));
 }
