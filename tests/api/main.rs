@@ -21,6 +21,7 @@ mod practice;
 mod problems;
 mod ratelimit;
 mod receiver;
+mod references;
 mod slots;
 mod superbills;
 mod tasks;

@@ -373,18 +373,23 @@ async fn task_notes_and_associated_items_round_trip() {
     let app = TestApp::new().await;
     let s = setup(&app).await;
     let patient = id(&app.create_patient(json!({})).await);
+    let office = app.office(1);
+    let visit = app
+        .appointment_body(office, "2024-05-01T10:00:00", json!({"patient": patient}))
+        .await;
+    let visit = created(&app, "/api/appointments", visit).await;
     let (status, task) = app
         .post("/api/tasks", json!({
             "title": "Follow up", "status": s.open, "assignee_user": app.a.user,
             "notes": [{"text": "Call the lab"}],
-            "associated_items": [{"type": "Patient", "value": patient}, {"type": "appointment", "value": 4242}],
+            "associated_items": [{"type": "Patient", "value": patient}, {"type": "appointment", "value": visit}],
         }))
         .await;
     assert_eq!(status, StatusCode::CREATED, "{task}");
     let tid = id(&task);
     assert_eq!(
         task["associated_items"],
-        json!([{"type": "Patient", "value": patient, "task": tid}, {"type": "Appointment", "value": 4242, "task": tid}])
+        json!([{"type": "Patient", "value": patient, "task": tid}, {"type": "Appointment", "value": visit, "task": tid}])
     );
     let notes = task["notes"].as_array().unwrap();
     assert_eq!(notes.len(), 1);

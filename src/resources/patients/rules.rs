@@ -58,12 +58,8 @@ impl Hooks for PatientHooks {
             && (w.rec.given("patient_payment_profile")
                 || w.rec.given("primary_insurance")
                 || w.rec.given("secondary_insurance"))
-            && !nested::has_insurer(&w.text("primary_insurance").unwrap_or_default().to_string())
-            && !nested::has_insurer(
-                &w.text("secondary_insurance")
-                    .unwrap_or_default()
-                    .to_string(),
-            )
+            && !nested::has_insurer(w.text("primary_insurance").unwrap_or_default())
+            && !nested::has_insurer(w.text("secondary_insurance").unwrap_or_default())
         {
             w.errors.add(
                 "patient_payment_profile",
@@ -106,8 +102,8 @@ impl Hooks for PatientHooks {
             && (w.rec.has("chart_id") || w.current.is_none())
         {
             let chart_id = chart_id_from(
-                &w.text("first_name").unwrap_or_default().to_string(),
-                &w.text("last_name").unwrap_or_default().to_string(),
+                w.text("first_name").unwrap_or_default(),
+                w.text("last_name").unwrap_or_default(),
             );
             w.rec.set("chart_id", Val::from(chart_id));
         }

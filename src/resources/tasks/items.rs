@@ -3,8 +3,9 @@
 //! - due_date: {"time": timestamp (or date)}, stored with a `due_at` column that the due_at_*
 //!   filters use; null or {} means no due date.
 //! - associated_items: [{"type", "value"}], answered with "task". Types whose resource exists
-//!   on this server are checked to be in the practice group; the others (Appointment,
-//!   Document, Message, Communication) are stored as given.
+//!   on this server are references: the caller must be able to see the object (its
+//!   resource's whole scope, sharing rule included); the others (Message, Communication) are
+//!   stored as given.
 //! - notes: see `notes.rs`.
 
 use chrono::{NaiveDateTime, NaiveTime};
@@ -13,16 +14,16 @@ use serde_json::{json, Map, Value};
 use super::notes;
 
 use crate::api::fields::{parse_date, parse_int, parse_timestamp, TIMESTAMP_ERROR};
-use crate::api::resource::Record;
+use crate::api::write::{does_not_exist, Write};
 use crate::api::Ctx;
 use crate::db::{Conn, Sql, Ty, Val};
-use crate::error::{ApiError, FieldErrors};
+use crate::error::ApiError;
 
 /// Associated item types and the table their ids are checked in (None: not on this server).
 const ITEM_TYPES: &[(&str, Option<&str>)] = &[
     ("Patient", Some("patients")),
-    ("Appointment", None),
-    ("Document", None),
+    ("Appointment", Some("appointments")),
+    ("Document", Some("documents")),
     ("Message", None),
     ("Lab order", Some("lab_orders")),
     ("Lab result", Some("lab_results")),
@@ -35,12 +36,8 @@ fn stamp(t: NaiveDateTime) -> String {
 }
 
 /// Checks and canonicalizes due_date, associated_items and notes present in `rec`.
-pub fn validate(
-    ctx: &Ctx,
-    conn: &mut Conn,
-    rec: &mut Record,
-    errors: &mut FieldErrors,
-) -> Result<(), ApiError> {
+pub fn validate(w: &mut Write) -> Result<(), ApiError> {
+    let Write { rec, errors, .. } = w;
     if let Some(v) = rec.get("due_date").cloned() {
         match due_date(v.as_str()) {
             Ok(Some(t)) => {
@@ -54,8 +51,8 @@ pub fn validate(
             Err(msg) => errors.add("due_date", msg),
         }
     }
-    if let Some(raw) = rec.get("associated_items").and_then(Val::as_str) {
-        let items: Vec<Value> = serde_json::from_str(raw).unwrap_or_default();
+    if let Some(raw) = w.text("associated_items").map(str::to_string) {
+        let items: Vec<Value> = serde_json::from_str(&raw).unwrap_or_default();
         let mut out = Vec::with_capacity(items.len());
         for (i, item) in items.iter().enumerate() {
             let ty = item.get("type").and_then(Value::as_str).unwrap_or("");
@@ -63,7 +60,7 @@ pub fn validate(
             let value = item.get("value").and_then(|v| parse_int(v).ok());
             let (Some((name, table)), Some(value)) = (entry, value) else {
                 let names: Vec<&str> = ITEM_TYPES.iter().map(|(n, _)| *n).collect();
-                errors.add(
+                w.error(
                     "associated_items",
                     format!(
                         "Item {i}: expected {{\"type\": one of {}, \"value\": an integer ID}}.",
@@ -73,23 +70,18 @@ pub fn validate(
                 continue;
             };
             if let Some(table) = table {
-                let found = Sql::new(format!(
-                    "SELECT t.id FROM {table} t WHERE t.id = ? AND t.practice_group_id = ?"
-                ))
-                .bind(value)
-                .bind(ctx.practice_group())
-                .load_i64(conn)?;
-                if found.is_none() {
-                    errors.add(
+                if !w.visible(table, value)? {
+                    w.error(
                         "associated_items",
-                        format!("Item {i}: {name} {value} does not exist."),
+                        format!("Item {i}: {}", does_not_exist(value)),
                     );
                 }
             }
             out.push(json!({"type": name, "value": value}));
         }
-        rec.set("associated_items", Val::from(Value::Array(out).to_string()));
+        w.set("associated_items", Value::Array(out).to_string());
     }
+    let Write { rec, errors, .. } = w;
     if let Some(raw) = rec.get("notes").and_then(Val::as_str) {
         match notes::parse(raw) {
             Ok(clean) => rec.set("notes", Val::from(clean)),

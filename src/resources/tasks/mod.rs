@@ -153,7 +153,7 @@ impl Hooks for TaskHooks {
         if w.current.is_none() {
             w.rec.set("created_by", Val::from(w.ctx.user.user_id));
         }
-        items::validate(w.ctx, w.conn, w.rec, w.errors)
+        items::validate(w)
     }
 
     fn after_write(&self, w: &mut Write, id: i64) -> Result<(), ApiError> {
