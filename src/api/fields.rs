@@ -27,9 +27,20 @@ pub fn parse_object(
     mode: Mode,
     form: bool,
 ) -> Result<Record, FieldErrors> {
+    parse_fields(res.fields, obj, files, mode, form)
+}
+
+/// [`parse_object`] over a list of fields (a resource's, or an action's body).
+pub fn parse_fields(
+    fields: &[Field],
+    obj: &Map<String, Value>,
+    files: &[(&'static str, String)],
+    mode: Mode,
+    form: bool,
+) -> Result<Record, FieldErrors> {
     let mut rec = Record::default();
     let mut errors = FieldErrors::default();
-    for f in res.fields.iter().filter(|f| f.writable()) {
+    for f in fields.iter().filter(|f| f.writable()) {
         if matches!(f.kind, Kind::File) {
             match files.iter().find(|(name, _)| *name == f.name) {
                 Some((_, key)) => {
@@ -56,26 +67,18 @@ pub fn parse_object(
             None if f.access == Access::Required => errors.add(f.name, "This field is required."),
             None => rec.set(f.name, default_value(f)),
         }
+        let blank = rec
+            .get(f.name)
+            .and_then(Val::as_str)
+            .is_some_and(|s| s.trim().is_empty());
+        if f.not_blank && blank && !errors.has(f.name) {
+            errors.add(f.name, "This field may not be blank.");
+        }
     }
     if errors.is_empty() {
         Ok(rec)
     } else {
         Err(errors)
-    }
-}
-
-/// Adds "This field may not be blank." for each named string key that is present and blank
-/// (DRF's default for text keys a resource requires to say something).
-pub fn not_blank(rec: &Record, names: &[&'static str], errors: &mut FieldErrors) {
-    for name in names {
-        if rec
-            .get(name)
-            .and_then(Val::as_str)
-            .is_some_and(|s| s.trim().is_empty())
-            && !errors.has(name)
-        {
-            errors.add(*name, "This field may not be blank.");
-        }
     }
 }
 

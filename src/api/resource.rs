@@ -103,6 +103,9 @@ pub struct Field {
     pub access: Access,
     pub verbose: bool,
     pub nullable: bool,
+    /// A string that must say something ("This field may not be blank." otherwise), DRF's
+    /// `allow_blank=False`.
+    pub not_blank: bool,
     pub default: Absent,
     /// A read-only SQL expression computing the value (table alias `t`).
     pub sql: Option<&'static str>,
@@ -134,6 +137,7 @@ impl Field {
             access: Access::Optional,
             verbose: false,
             nullable: false,
+            not_blank: false,
             default: Absent::Empty,
             sql: None,
             verbose_sql: None,
@@ -174,6 +178,10 @@ impl Field {
     }
     pub const fn verbose(mut self) -> Field {
         self.verbose = true;
+        self
+    }
+    pub const fn not_blank(mut self) -> Field {
+        self.not_blank = true;
         self
     }
     pub const fn nullable(mut self) -> Field {

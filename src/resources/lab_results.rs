@@ -7,7 +7,6 @@
 //! is outside normal_range: such results are flagged for the doctor's attention.
 
 use crate::api::auth::{Scope, ShareSetting};
-use crate::api::fields::not_blank;
 use crate::api::resource::{Absent, Field, Filter, FilterKind, Hooks, Kind, Op, Record};
 use crate::api::resource::{Resource, Sharing, Verbs};
 use crate::api::Ctx;
@@ -42,7 +41,7 @@ pub static RESOURCE: Resource = Resource {
         Field::timestamp("results_released").required(),
         Field::timestamp("test_performed").required(),
         Field::choice("status", crate::resources::lab_tests::STATUSES).required(),
-        Field::string("value").required().doc("A string or a number."),
+        Field::string("value").not_blank().required().doc("A string or a number."),
         Field::choice("abnormal_status", ABNORMAL_STATUSES)
             .default(Absent::Str(""))
             .doc(
@@ -124,7 +123,6 @@ fn derive_order(
 
 impl Hooks for LabResultHooks {
     fn validate(&self, w: &mut Write) -> Result<(), ApiError> {
-        not_blank(w.rec, &["value"], w.errors);
         derive_order(w.ctx, w.conn, w.rec, w.current, w.errors)?;
         // The numeric rules and the flag hold over the stored values a PATCH keeps.
         let text =

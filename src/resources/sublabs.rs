@@ -3,10 +3,7 @@
 //! and results. No filters are documented.
 
 use crate::api::auth::{Scope, ShareSetting};
-use crate::api::fields::not_blank;
-use crate::api::resource::{Field, Hooks, Resource, Sharing, Verbs};
-use crate::api::Write;
-use crate::error::ApiError;
+use crate::api::resource::{Field, Resource, Sharing, Verbs};
 
 pub static RESOURCE: Resource = Resource {
     path: "sublabs",
@@ -18,20 +15,11 @@ pub static RESOURCE: Resource = Resource {
     sharing: Sharing::IfSetting(ShareSetting::Patients),
     fields: &[
         Field::id(),
-        Field::string("name").required(),
+        Field::string("name").not_blank().required(),
         Field::string("facility_code")
+            .not_blank()
             .required()
             .doc("Identifies the lab in orders and results."),
     ],
-    hooks: &SublabHooks,
     ..Resource::DEFAULT
 };
-
-struct SublabHooks;
-
-impl Hooks for SublabHooks {
-    fn validate(&self, w: &mut Write) -> Result<(), ApiError> {
-        not_blank(w.rec, &["name", "facility_code"], w.errors);
-        Ok(())
-    }
-}

@@ -4,10 +4,7 @@
 //! false.
 
 use crate::api::auth::Scope;
-use crate::api::fields::not_blank;
-use crate::api::resource::{Field, Filter, Hooks, Resource, Verbs};
-use crate::api::Write;
-use crate::error::ApiError;
+use crate::api::resource::{Field, Filter, Resource, Verbs};
 
 pub static RESOURCE: Resource = Resource {
     path: "task_categories",
@@ -17,7 +14,7 @@ pub static RESOURCE: Resource = Resource {
     verbs: Verbs::NO_DELETE,
     fields: &[
         Field::id(),
-        Field::string("name").required(),
+        Field::string("name").not_blank().required(),
         Field::boolean("is_global")
             .read_only()
             .doc("Shared by every practice group; false for the group's own categories."),
@@ -27,15 +24,5 @@ pub static RESOURCE: Resource = Resource {
         Field::timestamp("updated_at").read_only(),
     ],
     filters: &[Filter::since()],
-    hooks: &TaskCategoryHooks,
     ..Resource::DEFAULT
 };
-
-struct TaskCategoryHooks;
-
-impl Hooks for TaskCategoryHooks {
-    fn validate(&self, w: &mut Write) -> Result<(), ApiError> {
-        not_blank(w.rec, &["name"], w.errors);
-        Ok(())
-    }
-}

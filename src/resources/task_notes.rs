@@ -4,7 +4,6 @@
 //! `notes` (and its updated_at, so `since` pollers of /api/tasks see it).
 
 use crate::api::auth::Scope;
-use crate::api::fields::not_blank;
 use crate::api::resource::{Field, Filter, Hooks, Kind, Resource, Verbs};
 use crate::api::Write;
 use crate::db::{Sql, Val};
@@ -21,7 +20,10 @@ pub static RESOURCE: Resource = Resource {
     fields: &[
         Field::id(),
         Field::reference("task", "tasks").required(),
-        Field::string("text").required().doc("Content of the note."),
+        Field::string("text")
+            .not_blank()
+            .required()
+            .doc("Content of the note."),
         Field::int("created_by")
             .read_only()
             .doc("ID of the /api/users who wrote the note."),
@@ -41,7 +43,6 @@ struct TaskNoteHooks;
 
 impl Hooks for TaskNoteHooks {
     fn validate(&self, w: &mut Write) -> Result<(), ApiError> {
-        not_blank(w.rec, &["text"], w.errors);
         match w.current {
             None => w.rec.set("created_by", Val::from(w.ctx.user.user_id)),
             Some(cur) => {

@@ -3,10 +3,7 @@
 //! progress), H (on hold) or C (complete).
 
 use crate::api::auth::Scope;
-use crate::api::fields::not_blank;
-use crate::api::resource::{Field, Filter, Hooks, Resource, Verbs};
-use crate::api::Write;
-use crate::error::ApiError;
+use crate::api::resource::{Field, Filter, Resource, Verbs};
 
 pub const CATEGORIES: &[&str] = &["O", "P", "H", "C"];
 
@@ -18,7 +15,7 @@ pub static RESOURCE: Resource = Resource {
     verbs: Verbs::NO_DELETE,
     fields: &[
         Field::id(),
-        Field::string("name").required(),
+        Field::string("name").not_blank().required(),
         Field::int("practice_group").sql("t.practice_group_id"),
         Field::choice("status_category", CATEGORIES)
             .doc("O (open, default), P (in progress), H (on hold) or C (complete)."),
@@ -28,15 +25,5 @@ pub static RESOURCE: Resource = Resource {
         Field::timestamp("updated_at").read_only(),
     ],
     filters: &[Filter::since()],
-    hooks: &TaskStatusHooks,
     ..Resource::DEFAULT
 };
-
-struct TaskStatusHooks;
-
-impl Hooks for TaskStatusHooks {
-    fn validate(&self, w: &mut Write) -> Result<(), ApiError> {
-        not_blank(w.rec, &["name"], w.errors);
-        Ok(())
-    }
-}

@@ -8,7 +8,6 @@
 //! answered too. At most one default assignee (a PATCH naming one clears the other).
 
 use crate::api::auth::Scope;
-use crate::api::fields::not_blank;
 use crate::api::resource::{Field, Filter, Hooks, Kind, Resource, Verbs};
 use crate::api::Write;
 use crate::db::Val;
@@ -24,7 +23,7 @@ pub static RESOURCE: Resource = Resource {
     verbs: Verbs::NO_DELETE,
     fields: &[
         Field::id(),
-        Field::string("name").required(),
+        Field::string("name").not_blank().required(),
         Field::reference("default_assignee_group", "user_groups").nullable(),
         Field::reference("default_assignee_user", "users").nullable(),
         Field::reference("default_category", "task_categories")
@@ -62,7 +61,6 @@ struct TaskTemplateHooks;
 
 impl Hooks for TaskTemplateHooks {
     fn validate(&self, w: &mut Write) -> Result<(), ApiError> {
-        not_blank(w.rec, &["name"], w.errors);
         check_priority(w.rec, "default_priority", w.errors);
         let keys = ("default_assignee_user", "default_assignee_group");
         check_assignees(w.rec, w.current, keys, false, w.errors);

@@ -10,7 +10,6 @@ mod items;
 mod notes;
 
 use crate::api::auth::Scope;
-use crate::api::fields::not_blank;
 use crate::api::filters::Params;
 use crate::api::resource::{
     Events, Field, Filter, FilterKind, Hooks, Kind, Record, Resource, Verbs,
@@ -31,7 +30,7 @@ pub static RESOURCE: Resource = Resource {
     verbs: Verbs::NO_DELETE,
     fields: &[
         Field::id(),
-        Field::string("title").required(),
+        Field::string("title").not_blank().required(),
         Field::reference("status", "task_statuses").required(),
         Field::reference("category", "task_categories").nullable(),
         Field::int("priority")
@@ -144,7 +143,6 @@ pub fn check_assignees(
 
 impl Hooks for TaskHooks {
     fn validate(&self, w: &mut Write) -> Result<(), ApiError> {
-        not_blank(w.rec, &["title"], w.errors);
         check_priority(w.rec, "priority", w.errors);
         let keys = ("assignee_user", "assignee_group");
         if check_assignees(w.rec, w.current, keys, true, w.errors) {
