@@ -54,7 +54,7 @@ pub fn document(registry: &Registry) -> OpenApi {
         );
     for c in registry.iter() {
         components = components.schema(c.res.name, resource_schema(c.res));
-        add_resource(&mut paths, c.res);
+        add_resource(&mut paths, c);
     }
     let components = crate::oauth::openapi::add(&mut paths, components);
     let components = crate::webhooks::openapi::add(&mut paths, components);

@@ -346,6 +346,9 @@ pub fn register(cfg: &mut web::ServiceConfig, c: &'static Compiled) {
     // (dynamic route patterns are regular expressions, and there are a hundred of them).
     let mut scope = web::scope(&format!("/api/{}", res.path)).configure(|cfg| {
         // Extra routes first, so that they win over the generic ones.
+        for action in res.actions {
+            crate::api::action::register(cfg, c, action);
+        }
         res.hooks.extra_routes(c, cfg);
         files::register(cfg, c);
     });

@@ -1,6 +1,7 @@
 //! The resource machinery, written once: declarations (`resource`), bodies, values, filters,
 //! pagination, the generic handlers, auth, the audit trail and the OpenAPI document.
 
+pub mod action;
 pub mod audit;
 pub mod auth;
 pub mod body;

@@ -13,6 +13,9 @@ use utoipa::openapi::schema::{
 use utoipa::openapi::security::SecurityRequirement;
 use utoipa::openapi::{ContentBuilder, Ref, RefOr, Required, ResponseBuilder};
 
+use crate::api::action::{Action, Answer, Method};
+use crate::api::auth::{Perm, Scope};
+use crate::api::compiled::Compiled;
 use crate::api::resource::{Access, Field, Filter, FilterKind, JsonShape, Kind, Resource};
 
 pub use utoipa::openapi::path::Paths;
@@ -123,7 +126,7 @@ fn query(name: &str, schema: ObjectBuilder, doc: &str) -> utoipa::openapi::path:
         .build()
 }
 
-fn filter_param(res: &Resource, f: &Filter) -> utoipa::openapi::path::Parameter {
+fn filter_param(f: &Filter) -> utoipa::openapi::path::Parameter {
     let (schema, default_doc) = match f.kind {
         FilterKind::Eq(kind) => (
             kind_schema(kind),
@@ -159,7 +162,6 @@ fn filter_param(res: &Resource, f: &Filter) -> utoipa::openapi::path::Parameter 
     } else {
         f.doc.to_string()
     };
-    let _ = res;
     query(f.param, schema, &doc)
 }
 
@@ -247,29 +249,48 @@ fn events_note(res: &Resource, action: &str) -> Option<String> {
     })
 }
 
+/// "Required scopes: ... Required permissions: ..." (the reference's wording).
+fn access_note(scopes: &[Scope], perms: &[Perm], write: bool) -> String {
+    let perms: Vec<&str> = perms.iter().map(|p| p.title()).collect();
+    let scopes: Vec<String> = scopes
+        .iter()
+        .map(|s| match write {
+            true => format!("{} (write)", s.as_str()),
+            false => s.as_str().to_string(),
+        })
+        .collect();
+    let scopes: Vec<&str> = scopes.iter().map(String::as_str).collect();
+    let list = |v: Vec<&str>| {
+        if v.is_empty() {
+            "none".to_string()
+        } else {
+            v.join(", ")
+        }
+    };
+    format!(
+        "Required scopes: {}. Required permissions: {}.",
+        list(scopes),
+        list(perms)
+    )
+}
+
+fn extension(op: OperationBuilder) -> OperationBuilder {
+    op.extensions(Some(
+        utoipa::openapi::extensions::ExtensionsBuilder::new()
+            .add("x-chartd-extension", true)
+            .build(),
+    ))
+}
+
 fn operation(res: &Resource, action: &str, summary: String) -> OperationBuilder {
-    let extension = is_extension(res, action);
-    let summary = if extension {
+    let is_ext = is_extension(res, action);
+    let summary = if is_ext {
         format!("{summary} (chartd extension)")
     } else {
         summary
     };
-    let perms: Vec<&str> = res.permissions.iter().map(|p| p.title()).collect();
-    let scopes: Vec<&str> = res.scopes.iter().map(|s| s.as_str()).collect();
-    let desc = format!(
-        "Required scopes: {}. Required permissions: {}.",
-        if scopes.is_empty() {
-            "none".into()
-        } else {
-            scopes.join(", ")
-        },
-        if perms.is_empty() {
-            "none".into()
-        } else {
-            perms.join(", ")
-        },
-    );
-    let desc = if extension {
+    let desc = access_note(res.scopes, res.permissions, false);
+    let desc = if is_ext {
         format!(
             "{desc} The reference makes this resource read-only (the DrChrono web app writes \
              it); chartd accepts this request as its own extension."
@@ -287,15 +308,118 @@ fn operation(res: &Resource, action: &str, summary: String) -> OperationBuilder 
         .description(Some(desc))
         .tag(res.path)
         .securities(Some([security(res)]));
-    with_common_errors(if extension {
-        op.extensions(Some(
-            utoipa::openapi::extensions::ExtensionsBuilder::new()
-                .add("x-chartd-extension", true)
-                .build(),
-        ))
+    with_common_errors(if is_ext { extension(op) } else { op })
+}
+
+/// The object schema of a list of keys (an action's body or answer).
+fn keys_schema(fields: &[Field]) -> Schema {
+    let mut b = ObjectBuilder::new().schema_type(Type::Object);
+    for f in fields {
+        b = b.property(f.name, field_schema(f));
+        if f.access == Access::Required {
+            b = b.required(f.name);
+        }
+    }
+    Schema::Object(b.build())
+}
+
+/// Adds one extra action's operation.
+pub fn add_action(paths: &mut Paths, c: &Compiled, a: &Action) {
+    let res = c.res;
+    let (scopes, perms) = a.needs(c);
+    let mut desc = access_note(scopes, perms, a.write);
+    if !a.doc.is_empty() {
+        desc = format!("{desc} {}", a.doc);
+    }
+    if a.write && res.events.modify.is_some() {
+        desc = format!(
+            "{desc} Webhook event: {}.",
+            res.events.modify.unwrap_or_default()
+        );
+    }
+    let summary = if a.extension {
+        format!("{} (chartd extension)", a.summary)
     } else {
-        op
-    })
+        a.summary.to_string()
+    };
+    let mut op = OperationBuilder::new()
+        .operation_id(Some(format!("{}_{}", res.path, a.name)))
+        .summary(Some(summary))
+        .description(Some(desc))
+        .tag(res.path)
+        .securities(Some([SecurityRequirement::new(
+            "bearer",
+            scopes.iter().map(|s| s.as_str()).collect::<Vec<_>>(),
+        )]));
+    if a.has_id() {
+        op = op.parameter(id_param()).response(
+            "404",
+            response("No such object in your practice group.", Some(errors_ref())),
+        );
+    }
+    for f in a.query {
+        let p = ParameterBuilder::new()
+            .name(f.name)
+            .parameter_in(ParameterIn::Query)
+            .required(if f.access == Access::Required {
+                Required::True
+            } else {
+                Required::False
+            })
+            .schema(Some(kind_schema(f.kind)))
+            .description((!f.doc.is_empty()).then_some(f.doc));
+        op = op.parameter(p);
+    }
+    if !a.body.is_empty() {
+        let schema: RefOr<Schema> = keys_schema(a.body).into();
+        op = op.request_body(Some(
+            RequestBodyBuilder::new()
+                .content("application/json", json_content(schema.clone()))
+                .content("application/x-www-form-urlencoded", json_content(schema))
+                .required(Some(Required::True))
+                .build(),
+        ));
+    }
+    if !a.body.is_empty() || !a.query.is_empty() {
+        op = op.response("400", response("Field errors.", Some(errors_ref())));
+    }
+    let answer_doc = |default: String| match a.answer_doc {
+        "" => default,
+        doc => doc.to_string(),
+    };
+    op = match a.answer {
+        Answer::Object => op.response(
+            "200",
+            response(
+                &answer_doc(format!("The {} (verbose).", res.name)),
+                Some(Ref::from_schema_name(res.name).into()),
+            ),
+        ),
+        Answer::Keys(keys) => op.response(
+            "200",
+            response(
+                &answer_doc(a.summary.to_string()),
+                Some(keys_schema(keys).into()),
+            ),
+        ),
+        Answer::Redirect(desc) => {
+            op.response("302", ResponseBuilder::new().description(desc).build())
+        }
+    };
+    for (status, doc) in a.responses {
+        op = op.response(*status, response(doc, Some(errors_ref())));
+    }
+    let op = with_common_errors(if a.extension { extension(op) } else { op });
+    let method = match a.method {
+        Method::Get => HttpMethod::Get,
+        Method::Post => HttpMethod::Post,
+        Method::Patch => HttpMethod::Patch,
+    };
+    paths.add_path_operation(
+        format!("/api/{}{}", res.path, a.path),
+        vec![method],
+        op.build(),
+    );
 }
 
 fn id_param() -> utoipa::openapi::path::Parameter {
@@ -371,7 +495,7 @@ pub fn add_list(paths: &mut Paths, res: &'static Resource, summary: &str) {
             "Include archived objects.",
         ));
     }
-    params.extend(res.filters.iter().map(|f| filter_param(res, f)));
+    params.extend(res.filters.iter().map(filter_param));
     let page = ObjectBuilder::new()
         .schema_type(Type::Object)
         .property(
@@ -403,7 +527,8 @@ pub fn add_list(paths: &mut Paths, res: &'static Resource, summary: &str) {
 }
 
 /// Adds the paths of one resource.
-pub fn add_resource(paths: &mut Paths, res: &'static Resource) {
+pub fn add_resource(paths: &mut Paths, c: &Compiled) {
+    let res = c.res;
     let schema: RefOr<Schema> = Ref::from_schema_name(res.name).into();
     let coll = format!("/api/{}", res.path);
     let item = format!("/api/{}/{{id}}", res.path);
@@ -483,6 +608,9 @@ pub fn add_resource(paths: &mut Paths, res: &'static Resource) {
             vec![HttpMethod::Delete],
             write_op(item_op("destroy", summary)),
         );
+    }
+    for a in res.actions {
+        add_action(paths, c, a);
     }
     res.hooks.extra_openapi(res, paths);
 }

@@ -10,6 +10,7 @@
 
 use actix_web::web;
 
+use crate::api::action::Action;
 use crate::api::auth::{Perm, Scope};
 use crate::api::compiled::Compiled;
 use crate::api::write::Write;
@@ -562,6 +563,9 @@ pub struct Resource {
     /// (default, max) page size, and the same with verbose=true.
     pub page_size: (i64, i64),
     pub verbose_page_size: (i64, i64),
+    /// Extra actions (DRF's @action): routes, access, body, transaction and documentation
+    /// from one declaration each.
+    pub actions: &'static [Action],
     /// What the resource does beyond its declaration.
     pub hooks: &'static dyn Hooks,
     /// The webhook events its writes raise.
@@ -587,6 +591,7 @@ impl Resource {
         audited: false,
         page_size: (250, 250),
         verbose_page_size: (50, 50),
+        actions: &[],
         hooks: &NoHooks,
         events: Events::NONE,
     };

@@ -2,11 +2,8 @@
 //! Read-only through the API; `chartd user create --role doctor` makes them.
 
 use crate::api::auth::Scope;
-use crate::api::Compiled;
-use actix_web::web;
 
-use crate::api::openapi::Paths;
-use crate::api::resource::{Absent, Field, Filter, Hooks, Kind, Resource, Verbs};
+use crate::api::resource::{Absent, Field, Filter, Kind, Resource, Verbs};
 
 pub static RESOURCE: Resource = Resource {
     path: "doctors",
@@ -49,19 +46,7 @@ pub static RESOURCE: Resource = Resource {
         Filter::eq("id", Kind::Int).doc("Only the doctor with this ID."),
         Filter::since(),
     ],
-    hooks: &DoctorHooks,
+    // The slot search lives under the doctor (see slot_search.rs).
+    actions: super::slot_search::ACTIONS,
     ..Resource::DEFAULT
 };
-
-/// The slot search lives under the doctor (see slot_search.rs).
-struct DoctorHooks;
-
-impl Hooks for DoctorHooks {
-    fn extra_routes(&self, _c: &'static Compiled, cfg: &mut web::ServiceConfig) {
-        super::slot_search::routes(cfg);
-    }
-
-    fn extra_openapi(&self, _res: &'static Resource, paths: &mut Paths) {
-        super::slot_search::openapi(paths);
-    }
-}

@@ -2,20 +2,12 @@
 //! PATCH /api/medications/{id}/append_to_pharmacy_note {"text"}, which appends the text to
 //! pharmacy_note as a new paragraph and answers {"pharmacy_note": the new text}.
 
-use actix_web::{web, HttpRequest, HttpResponse};
-use serde_json::{json, Value};
+use serde_json::json;
 
-use crate::api::audit::{self, AuditEntry};
-use crate::api::auth::{check_access, Perm, Scope, ShareSetting};
-use crate::api::body;
-use crate::api::compiled::Compiled;
-use crate::api::openapi::Paths;
-use crate::api::resource::{
-    Change, Events, Field, Filter, Hooks, Kind, Record, Resource, Sharing, Verbs,
-};
-use crate::api::Ctx;
-use crate::db::{Sql, Ty, Val};
-use crate::error::ApiError;
+use crate::api::action::{Action, Answer, Method, Reply, Run};
+use crate::api::auth::{Perm, Scope, ShareSetting};
+use crate::api::resource::{Events, Field, Filter, Kind, Resource, Sharing, Verbs};
+use crate::db::Val;
 
 pub const ORDER_STATUSES: &[&str] = &[
     "",
@@ -75,150 +67,30 @@ pub static RESOURCE: Resource = Resource {
         Field::choice("status", STATUSES).doc("Default \"active\"."),
     ],
     filters: &[Filter::eq("patient", Kind::Int)],
-    hooks: &MedicationHooks,
+    actions: &[APPEND],
     events: Events::create_modify("PATIENT_MEDICATION_CREATE", "PATIENT_MEDICATION_MODIFY"),
     ..Resource::DEFAULT
 };
 
-struct MedicationHooks;
-
-impl Hooks for MedicationHooks {
-    fn extra_routes(&self, c: &'static Compiled, cfg: &mut web::ServiceConfig) {
-        cfg.service(
-            web::resource("/{id:\\d+}/append_to_pharmacy_note")
-                .route(web::patch().to(
-                    move |ctx: Ctx, req: HttpRequest, p: web::Payload, id: web::Path<i64>| {
-                        append_to_pharmacy_note(c, ctx, req, p, id.into_inner())
-                    },
-                ))
-                .default_service(web::to(|| async {
-                    Err::<HttpResponse, _>(ApiError::MethodNotAllowed)
-                })),
-        );
-    }
-
-    fn extra_openapi(&self, res: &'static Resource, paths: &mut Paths) {
-        use utoipa::openapi::path::{HttpMethod, OperationBuilder, ParameterBuilder, ParameterIn};
-        use utoipa::openapi::request_body::RequestBodyBuilder;
-        use utoipa::openapi::schema::{ObjectBuilder, Type};
-        use utoipa::openapi::{ContentBuilder, Ref, Required, ResponseBuilder};
-        let text = || {
-            ObjectBuilder::new()
-                .schema_type(Type::Object)
-                .property("text", ObjectBuilder::new().schema_type(Type::String))
-                .required("text")
-        };
-        let answer = ObjectBuilder::new().schema_type(Type::Object).property(
-            "pharmacy_note",
-            ObjectBuilder::new().schema_type(Type::String),
-        );
-        let op = crate::api::openapi::with_common_errors(
-            OperationBuilder::new()
-                .operation_id(Some("medications_append_to_pharmacy_note"))
-                .summary(Some(
-                    "Append a message to pharmacy_note, in a new paragraph; answers the new text",
-                ))
-                .description(Some(
-                    "Required scopes: clinical. Required permissions: Access Clinical Notes.",
-                ))
-                .tag(res.path)
-                .parameter(
-                    ParameterBuilder::new()
-                        .name("id")
-                        .parameter_in(ParameterIn::Path)
-                        .required(Required::True)
-                        .schema(Some(ObjectBuilder::new().schema_type(Type::Integer))),
-                )
-                .request_body(Some(
-                    RequestBodyBuilder::new()
-                        .content(
-                            "application/json",
-                            ContentBuilder::new().schema(Some(text())).build(),
-                        )
-                        .content(
-                            "application/x-www-form-urlencoded",
-                            ContentBuilder::new().schema(Some(text())).build(),
-                        )
-                        .build(),
-                ))
-                .response(
-                    "200",
-                    ResponseBuilder::new()
-                        .description("The new pharmacy_note.")
-                        .content(
-                            "application/json",
-                            ContentBuilder::new().schema(Some(answer)).build(),
-                        )
-                        .build(),
-                )
-                .response(
-                    "400",
-                    ResponseBuilder::new()
-                        .description("No text.")
-                        .content(
-                            "application/json",
-                            ContentBuilder::new()
-                                .schema(Some(Ref::from_schema_name("Error")))
-                                .build(),
-                        )
-                        .build(),
-                ),
-        );
-        paths.add_path_operation(
-            "/api/medications/{id}/append_to_pharmacy_note",
-            vec![HttpMethod::Patch],
-            op.build(),
-        );
-    }
-}
-
 /// PATCH /api/medications/{id}/append_to_pharmacy_note {"text"}.
-async fn append_to_pharmacy_note(
-    c: &'static Compiled,
-    ctx: Ctx,
-    req: HttpRequest,
-    payload: web::Payload,
-    id: i64,
-) -> Result<HttpResponse, ApiError> {
-    check_access(&ctx.user, c.res.scopes, c.res.permissions, true)?;
-    let obj = body::read(&req, payload).await?.one()?;
-    let text = match obj.get("text") {
-        Some(Value::String(s)) if !s.trim().is_empty() => s.clone(),
-        Some(Value::String(_)) => {
-            return Err(ApiError::field("text", "This field may not be blank."))
-        }
-        Some(_) => return Err(ApiError::field("text", "Not a valid string.")),
-        None => return Err(ApiError::field("text", "This field is required.")),
-    };
-    let db = ctx.state.db.clone();
-    let note = db
-        .write(move |conn| {
-            let mut sql = Sql::new("SELECT t.pharmacy_note FROM medications t");
-            c.scope(&ctx, &mut sql);
-            sql.push(" AND t.id = ?", [Val::from(id)]);
-            let row = sql.load_one(conn, &[Ty::Text])?.ok_or(ApiError::NotFound)?;
-            let old = row[0].as_str().unwrap_or("");
-            let note = if old.trim().is_empty() {
-                text
-            } else {
-                format!("{}\n\n{text}", old.trim_end())
-            };
-            let mut rec = Record::default();
-            rec.set("pharmacy_note", Val::from(note.clone()));
-            c.update_row(conn, id, &rec)?;
-            crate::api::events::raise_change(conn, &ctx, c, Change::Modify, id)?;
-            audit::insert(
-                conn,
-                &[AuditEntry::new(
-                    &ctx,
-                    "append_to_pharmacy_note",
-                    c.res.path,
-                    Some(id),
-                    None,
-                )],
-            )?;
-            Ok(note)
-        })
-        .await?;
-    Ok(HttpResponse::Ok().json(json!({ "pharmacy_note": note })))
-}
+const APPEND: Action = Action {
+    method: Method::Patch,
+    path: "/{id}/append_to_pharmacy_note",
+    name: "append_to_pharmacy_note",
+    summary: "Append a message to pharmacy_note, in a new paragraph; answers the new text",
+    body: &[Field::string("text").required().not_blank()],
+    answer: Answer::Keys(&[Field::string("pharmacy_note")]),
+    answer_doc: "The new pharmacy_note.",
+    run: Run::Write(|w, body, _| {
+        let text = body.get("text").and_then(Val::as_str).unwrap_or_default();
+        let old = w.text("pharmacy_note").unwrap_or_default().trim_end();
+        let note = if old.trim().is_empty() {
+            text.to_string()
+        } else {
+            format!("{old}\n\n{text}")
+        };
+        w.set("pharmacy_note", note.clone());
+        Ok(Reply::Json(json!({ "pharmacy_note": note })))
+    }),
+    ..Action::DEFAULT
+};

@@ -7,18 +7,14 @@
 //! its index. online_timeslots (verbose-only) is a list of
 //! {"weekday" (0 = Monday .. 6), "start_time", "end_time"} during which online scheduling is open.
 
-use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::{json, Value};
 
-use crate::api::auth::{check_access, Scope};
-use crate::api::body;
-use crate::api::compiled::Compiled;
-use crate::api::fields::{parse_bool, parse_time};
-use crate::api::openapi::Paths;
-use crate::api::resource::{Field, Hooks, Record, Resource, Verbs};
-use crate::api::Ctx;
+use crate::api::action::{Action, Method, Reply, Run};
+use crate::api::auth::Scope;
+use crate::api::fields::parse_time;
+use crate::api::resource::{Field, Hooks, Resource, Verbs};
 use crate::api::Write;
-use crate::db::{Sql, Val};
+use crate::db::{Sql, Ty, Val};
 use crate::error::{ApiError, FieldErrors};
 
 pub static RESOURCE: Resource = Resource {
@@ -61,6 +57,7 @@ pub static RESOURCE: Resource = Resource {
             .read_only()
             .doc("Soft-deleted; should not be used."),
     ],
+    actions: &[ADD_EXAM_ROOM],
     hooks: &OfficeHooks,
     ..Resource::DEFAULT
 };
@@ -111,124 +108,37 @@ impl Hooks for OfficeHooks {
         }
         Ok(())
     }
-
-    fn extra_routes(&self, c: &'static Compiled, cfg: &mut web::ServiceConfig) {
-        cfg.route(
-            "/{id:\\d+}/add_exam_room",
-            web::post().to(
-                move |ctx: Ctx, req: HttpRequest, p: web::Payload, id: web::Path<i64>| {
-                    add_exam_room(c, ctx, req, p, id.into_inner())
-                },
-            ),
-        );
-    }
-
-    fn extra_openapi(&self, res: &'static Resource, paths: &mut Paths) {
-        use utoipa::openapi::path::{HttpMethod, OperationBuilder};
-        use utoipa::openapi::request_body::RequestBodyBuilder;
-        use utoipa::openapi::schema::{ObjectBuilder, Type};
-        use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
-        let input = ObjectBuilder::new()
-            .schema_type(Type::Object)
-            .property("name", ObjectBuilder::new().schema_type(Type::String))
-            .property(
-                "online_scheduling",
-                ObjectBuilder::new().schema_type(Type::Boolean),
-            )
-            .required("name");
-        let op = crate::api::openapi::with_common_errors(
-            OperationBuilder::new()
-                .operation_id(Some("offices_add_exam_room"))
-                .summary(Some("Add an exam room; answers the whole updated office"))
-                .tag(res.path)
-                .request_body(Some(
-                    RequestBodyBuilder::new()
-                        .content(
-                            "application/json",
-                            ContentBuilder::new().schema(Some(input)).build(),
-                        )
-                        .build(),
-                ))
-                .response(
-                    "200",
-                    ResponseBuilder::new()
-                        .description("The office.")
-                        .content(
-                            "application/json",
-                            ContentBuilder::new()
-                                .schema(Some(Ref::from_schema_name(res.name)))
-                                .build(),
-                        )
-                        .build(),
-                ),
-        );
-        paths.add_path_operation(
-            "/api/offices/{id}/add_exam_room",
-            vec![HttpMethod::Post],
-            op.build(),
-        );
-    }
 }
 
-/// POST /api/offices/:id/add_exam_room {"name", "online_scheduling"}.
-async fn add_exam_room(
-    c: &'static Compiled,
-    ctx: Ctx,
-    req: HttpRequest,
-    payload: web::Payload,
-    id: i64,
-) -> Result<HttpResponse, ApiError> {
-    check_access(&ctx.user, c.res.scopes, c.res.permissions, true)?;
-    let obj = body::read(&req, payload).await?.one()?;
-    let mut errors = FieldErrors::default();
-    let name = match obj.get("name") {
-        Some(Value::String(s)) if !s.trim().is_empty() => s.trim().to_string(),
-        Some(Value::String(_)) => {
-            errors.add("name", "This field may not be blank.");
-            String::new()
-        }
-        Some(_) => {
-            errors.add("name", "Not a valid string.");
-            String::new()
-        }
-        None => {
-            errors.add("name", "This field is required.");
-            String::new()
-        }
-    };
-    let online = match obj.get("online_scheduling") {
-        None | Some(Value::Null) => false,
-        Some(v) => parse_bool(v).unwrap_or_else(|m| {
-            errors.add("online_scheduling", m);
-            false
-        }),
-    };
-    errors.into_result()?;
-    let db = ctx.state.db.clone();
-    let body = db
-        .write(move |conn| {
-            let mut sql = Sql::new("SELECT t.exam_rooms FROM offices t");
-            c.scope(&ctx, &mut sql);
-            sql.push(" AND t.id = ?", [Val::from(id)]);
-            let row = sql
-                .load_one(conn, &[crate::db::Ty::Text])?
-                .ok_or(ApiError::NotFound)?;
-            let mut rooms: Vec<Value> =
-                serde_json::from_str(row[0].as_str().unwrap_or("[]")).unwrap_or_default();
-            let index = rooms
-                .iter()
-                .filter_map(|r| r.get("index")?.as_i64())
-                .max()
-                .unwrap_or(0)
-                + 1;
-            rooms.push(json!({"index": index, "name": name, "online_scheduling": online}));
-            let mut rec = Record::default();
-            rec.set("exam_rooms", Val::from(Value::Array(rooms).to_string()));
-            c.update_row(conn, id, &rec)?;
-            c.fetch_json(conn, &ctx, id, true)
-        })
-        .await?;
-    Ok(HttpResponse::Ok()
-        .content_type("application/json")
-        .body(body))
-}
+/// POST /api/offices/{id}/add_exam_room {"name", "online_scheduling"}.
+const ADD_EXAM_ROOM: Action = Action {
+    method: Method::Post,
+    path: "/{id}/add_exam_room",
+    name: "add_exam_room",
+    summary: "Add an exam room; answers the whole updated office",
+    answer_doc: "The office.",
+    body: &[
+        Field::string("name").required().not_blank(),
+        Field::boolean("online_scheduling"),
+    ],
+    run: Run::Write(|w, body, id| {
+        let stored = Sql::new("SELECT t.exam_rooms FROM offices t WHERE t.id = ?")
+            .bind(id)
+            .load_one(w.conn, &[Ty::Text])?
+            .and_then(|row| row[0].as_str().map(str::to_string));
+        let mut rooms: Vec<Value> =
+            serde_json::from_str(stored.as_deref().unwrap_or("[]")).unwrap_or_default();
+        let index = rooms
+            .iter()
+            .filter_map(|r| r.get("index")?.as_i64())
+            .max()
+            .unwrap_or(0)
+            + 1;
+        let name = body.get("name").and_then(Val::as_str).unwrap_or_default();
+        let online = body.get("online_scheduling").and_then(Val::as_bool);
+        rooms.push(json!({"index": index, "name": name.trim(), "online_scheduling": online.unwrap_or(false)}));
+        w.set("exam_rooms", Value::Array(rooms).to_string());
+        Ok(Reply::Object(id))
+    }),
+    ..Action::DEFAULT
+};

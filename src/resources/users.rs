@@ -2,13 +2,8 @@
 //! which answers 302 to the caller's own /api/users/:id. Read-only through the API;
 //! `chartd user create` makes them.
 
-use actix_web::{web, HttpResponse};
-
-use crate::api::openapi::Paths;
-use crate::api::resource::{Field, Filter, Hooks, Kind, Resource, Verbs};
-use crate::api::Compiled;
-use crate::api::Ctx;
-use crate::error::ApiError;
+use crate::api::action::{Action, Answer, Method, Reply, Run};
+use crate::api::resource::{Field, Filter, Kind, Resource, Verbs};
 
 pub static RESOURCE: Resource = Resource {
     path: "users",
@@ -39,42 +34,24 @@ pub static RESOURCE: Resource = Resource {
         Filter::eq("doctor", Kind::Int),
         Filter::eq("username", Kind::Str),
     ],
-    hooks: &UserHooks,
+    actions: &[CURRENT],
     ..Resource::DEFAULT
 };
 
-struct UserHooks;
-
 /// GET /api/users/current → 302 to the caller's own user.
-async fn current(ctx: Ctx) -> Result<HttpResponse, ApiError> {
-    let location = ctx.url(&format!("/api/users/{}", ctx.user.user_id));
-    Ok(HttpResponse::Found()
-        .insert_header(("Location", location))
-        .finish())
-}
-
-impl Hooks for UserHooks {
-    fn extra_routes(&self, _c: &'static Compiled, cfg: &mut web::ServiceConfig) {
-        cfg.route("/current", web::get().to(current));
-    }
-
-    fn extra_openapi(&self, _res: &'static Resource, paths: &mut Paths) {
-        use utoipa::openapi::path::{HttpMethod, OperationBuilder};
-        use utoipa::openapi::ResponseBuilder;
-        let op = crate::api::openapi::with_common_errors(
-            OperationBuilder::new()
-                .operation_id(Some("users_current"))
-                .summary(Some(
-                    "Redirect (302) to the authorizing user's /api/users/:id",
-                ))
-                .tag("users")
-                .response(
-                    "302",
-                    ResponseBuilder::new()
-                        .description("Location: /api/users/:id")
-                        .build(),
-                ),
-        );
-        paths.add_path_operation("/api/users/current", vec![HttpMethod::Get], op.build());
-    }
-}
+const CURRENT: Action = Action {
+    method: Method::Get,
+    path: "/current",
+    name: "current",
+    summary: "Redirect (302) to the authorizing user's /api/users/:id",
+    write: false,
+    // Any valid token may ask who it is.
+    access: Some((&[], &[])),
+    answer: Answer::Redirect("Location: /api/users/:id"),
+    run: Run::Read(|r, _| {
+        Ok(Reply::Redirect(
+            r.ctx.url(&format!("/api/users/{}", r.ctx.user.user_id)),
+        ))
+    }),
+    ..Action::DEFAULT
+};

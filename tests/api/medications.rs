@@ -92,7 +92,7 @@ async fn append_to_pharmacy_note_adds_a_paragraph_and_answers_the_new_text() {
     let (_, got) = app.get(&format!("/api/medications/{}", m["id"])).await;
     assert_eq!(got["pharmacy_note"], "Take with food.\n\nNo alcohol.");
 
-    for body in [json!({}), json!({"text": "  "}), json!({"text": 5})] {
+    for body in [json!({}), json!({"text": "  "}), json!({"text": [5]})] {
         let (status, err) = app.patch(&url, body).await;
         assert_eq!(status, StatusCode::BAD_REQUEST);
         assert!(err["text"].is_array(), "{err}");

@@ -13,12 +13,9 @@
 
 pub mod state;
 
-use actix_web::{web, HttpResponse};
-
-use crate::api::auth::{check_access, Perm, Scope, ShareSetting};
-use crate::api::compiled::Compiled;
+use crate::api::action::{Action, Reply, Run};
+use crate::api::auth::{Perm, Scope, ShareSetting};
 use crate::api::filters::Params;
-use crate::api::openapi::Paths;
 use crate::api::resource::{Field, Filter, FilterKind, Hooks, Kind, Resource, Sharing, Verbs};
 use crate::api::Ctx;
 use crate::db::Sql;
@@ -98,6 +95,7 @@ pub static RESOURCE: Resource = Resource {
         Filter::new("since", UPDATED_AT, FilterKind::Since)
             .doc("Only notes updated at or after this timestamp."),
     ],
+    actions: &[LOCK, UNLOCK],
     hooks: &NoteHooks,
     ..Resource::DEFAULT
 };
@@ -122,103 +120,43 @@ impl Hooks for NoteHooks {
         }
         Ok(())
     }
-
-    fn extra_routes(&self, _c: &'static Compiled, cfg: &mut web::ServiceConfig) {
-        for (action, lock) in [("lock", true), ("unlock", false)] {
-            cfg.service(
-                web::resource(format!("/{{id:\\d+}}/{action}"))
-                    .route(web::post().to(move |ctx: Ctx, id: web::Path<i64>| {
-                        set_lock(ctx, id.into_inner(), lock)
-                    }))
-                    .default_service(web::to(|| async {
-                        Err::<HttpResponse, _>(ApiError::MethodNotAllowed)
-                    })),
-            );
-        }
-    }
-
-    fn extra_openapi(&self, res: &'static Resource, paths: &mut Paths) {
-        use utoipa::openapi::path::{HttpMethod, OperationBuilder, ParameterBuilder, ParameterIn};
-        use utoipa::openapi::schema::{ObjectBuilder, Type};
-        use utoipa::openapi::{ContentBuilder, Ref, Required, ResponseBuilder};
-        for (action, summary) in [
-            (
-                "lock",
-                "Sign and lock the note: its values can no longer change. Refused (400) while a \
-                 required field of a charted template is empty, 409 when already locked.",
-            ),
-            (
-                "unlock",
-                "Unlock the note so its values can change again; 409 when not locked.",
-            ),
-        ] {
-            let json = |desc: &str, schema: Ref| {
-                ResponseBuilder::new()
-                    .description(desc)
-                    .content(
-                        "application/json",
-                        ContentBuilder::new().schema(Some(schema)).build(),
-                    )
-                    .build()
-            };
-            let op = crate::api::openapi::with_common_errors(
-                OperationBuilder::new()
-                    .operation_id(Some(format!("clinical_notes_{action}")))
-                    .summary(Some(summary))
-                    .description(Some(
-                        "Required scopes: clinical (write). Required permissions: Access \
-                         Clinical Notes. Records who and when (chartd extension).",
-                    ))
-                    .tag(res.path)
-                    .parameter(
-                        ParameterBuilder::new()
-                            .name("id")
-                            .parameter_in(ParameterIn::Path)
-                            .required(Required::True)
-                            .schema(Some(ObjectBuilder::new().schema_type(Type::Integer))),
-                    )
-                    .response(
-                        "200",
-                        json("The note (verbose).", Ref::from_schema_name(res.name)),
-                    )
-                    .response(
-                        "404",
-                        json(
-                            "No such note in your practice group.",
-                            Ref::from_schema_name("Error"),
-                        ),
-                    )
-                    .response(
-                        "409",
-                        json("Already in that state.", Ref::from_schema_name("Error")),
-                    ),
-            );
-            let op = op.extensions(Some(
-                utoipa::openapi::extensions::ExtensionsBuilder::new()
-                    .add("x-chartd-extension", true)
-                    .build(),
-            ));
-            paths.add_path_operation(
-                format!("/api/clinical_notes/{{id}}/{action}"),
-                vec![HttpMethod::Post],
-                op.build(),
-            );
-        }
-    }
 }
+
+const LOCK_DOC: &str = "Records who and when (chartd extension).";
+
+const NOTE_RESPONSES: &[(&str, &str)] = &[
+    ("404", "No such note in your practice group."),
+    ("409", "Already in that state."),
+];
 
 /// POST /api/clinical_notes/{id}/lock and /unlock: 200 with the note (verbose).
-async fn set_lock(ctx: Ctx, id: i64, lock: bool) -> Result<HttpResponse, ApiError> {
-    let c = ctx.compiled(&RESOURCE);
-    check_access(&ctx.user, c.res.scopes, c.res.permissions, true)?;
-    let db = ctx.state.db.clone();
-    let body = db
-        .write(move |conn| {
-            state::set_lock(conn, &ctx, c, id, lock)?;
-            c.fetch_json(conn, &ctx, id, true)
-        })
-        .await?;
-    Ok(HttpResponse::Ok()
-        .content_type("application/json")
-        .body(body))
-}
+const LOCK: Action = Action {
+    path: "/{id}/lock",
+    name: "lock",
+    summary: "Sign and lock the note: its values can no longer change. Refused (400) while a \
+              required field of a charted template is empty, 409 when already locked.",
+    doc: LOCK_DOC,
+    answer_doc: "The note (verbose).",
+    responses: NOTE_RESPONSES,
+    extension: true,
+    run: Run::Write(|w, _, id| {
+        state::set_lock(w.conn, w.ctx, w.ctx.compiled(&RESOURCE), id, true)?;
+        Ok(Reply::Object(id))
+    }),
+    ..Action::DEFAULT
+};
+
+const UNLOCK: Action = Action {
+    path: "/{id}/unlock",
+    name: "unlock",
+    summary: "Unlock the note so its values can change again; 409 when not locked.",
+    doc: LOCK_DOC,
+    answer_doc: "The note (verbose).",
+    responses: NOTE_RESPONSES,
+    extension: true,
+    run: Run::Write(|w, _, id| {
+        state::set_lock(w.conn, w.ctx, w.ctx.compiled(&RESOURCE), id, false)?;
+        Ok(Reply::Object(id))
+    }),
+    ..Action::DEFAULT
+};

@@ -10,7 +10,6 @@
 
 use serde_json::{json, Value};
 
-use crate::api::audit::{self, AuditEntry};
 use crate::api::auth::ShareSetting;
 use crate::api::compiled::{now, Compiled};
 use crate::api::Ctx;
@@ -156,16 +155,6 @@ pub fn set_lock(
         "CLINICAL_NOTE_UNLOCK"
     };
     crate::api::events::raise(conn, ctx, notes, event, appointment)?;
-    audit::insert(
-        conn,
-        &[AuditEntry::new(
-            ctx,
-            if lock { "lock" } else { "unlock" },
-            "clinical_notes",
-            Some(appointment),
-            None,
-        )],
-    )?;
     Ok(())
 }
 
