@@ -88,7 +88,7 @@ enum Command {
 enum WebhookCmd {
     /// Register a webhook (unverified until the app verifies it).
     Create {
-        #[arg(long = "client-id")]
+        #[arg(long = "client-id", allow_hyphen_values = true)]
         client_id: String,
         #[arg(long = "callback-url")]
         callback_url: String,
@@ -161,7 +161,7 @@ enum AppCmd {
     },
     /// Change an app's hourly call limit.
     Update {
-        #[arg(long = "client-id")]
+        #[arg(long = "client-id", allow_hyphen_values = true)]
         client_id: String,
         /// Calls per hour; `default` returns to CHARTD_RATE_LIMIT_PER_HOUR.
         #[arg(long = "rate-limit")]
@@ -172,7 +172,7 @@ enum AppCmd {
 #[derive(Subcommand)]
 enum TokenCmd {
     Create {
-        #[arg(long = "client-id")]
+        #[arg(long = "client-id", allow_hyphen_values = true)]
         client_id: String,
         #[arg(long)]
         user: i64,

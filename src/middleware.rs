@@ -81,6 +81,25 @@ pub async fn api_gate(
     let (Some(state), true) = (state, req.path().starts_with("/api/")) else {
         return Ok(next.call(req).await?.map_into_left_body());
     };
+    let mut res = gate(state, req, next).await?;
+    // Answers carry patient data: no proxy or browser may keep them, nor guess their type.
+    let headers = res.headers_mut();
+    headers.insert(
+        actix_web::http::header::CACHE_CONTROL,
+        HeaderValue::from_static("no-store"),
+    );
+    headers.insert(
+        actix_web::http::header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    Ok(res)
+}
+
+async fn gate<B: MessageBody>(
+    state: web::Data<AppState>,
+    req: ServiceRequest,
+    next: Next<B>,
+) -> Result<ServiceResponse<EitherBody<B>>, actix_web::Error> {
     let app_id = match crate::api::auth::authenticate(&state, req.request()).await {
         Ok(user) => {
             let app_id = user.app_id;

@@ -260,13 +260,13 @@ pub fn hash_token(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
 }
 
-/// A new random token: 32 bytes, URL-safe base64.
+/// A new random token: 43 letters and digits (256 bits).
 pub fn new_token() -> String {
-    use base64::Engine;
-    use rand::RngCore;
-    let mut bytes = [0u8; 32];
-    rand::thread_rng().fill_bytes(&mut bytes);
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+    // Letters and digits only (as DrChrono's ids): a value the CLI prints can be passed back
+    // as an argument (one beginning with "-" would read as an option). 43 characters of 62
+    // carry 256 bits.
+    use rand::distributions::{Alphanumeric, DistString};
+    Alphanumeric.sample_string(&mut rand::thread_rng(), 43)
 }
 
 fn bearer(req: &HttpRequest) -> Option<String> {

@@ -99,6 +99,8 @@ async fn documents_upload_as_multipart_and_download_with_their_own_authorization
         .unwrap();
     assert_eq!(res.status(), StatusCode::OK);
     assert_eq!(res.headers()["content-type"], "application/pdf");
+    assert_eq!(res.headers()["cache-control"], "no-store");
+    assert_eq!(res.headers()["x-content-type-options"], "nosniff");
     assert_eq!(res.bytes().await.unwrap().as_ref(), PDF);
     let res = app.client.get(&url).send().await.unwrap();
     assert_eq!(res.status(), StatusCode::UNAUTHORIZED);

@@ -108,6 +108,72 @@ fn chartd(db: &str, args: &[&str]) -> (bool, Value, String) {
 }
 
 #[test]
+fn generated_client_ids_are_letters_and_digits_and_pass_back_as_arguments() {
+    // A value beginning with "-" would read as an option (one id in 32 did, with base64).
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("ids.db").display());
+    assert!(chartd(&db, &["migrate"]).0);
+    let (_, practice, _) = chartd(&db, &["practice", "create", "--name", "Ids"]);
+    let p = practice["id"].to_string();
+    let (ok, user, err) = chartd(
+        &db,
+        &[
+            "user",
+            "create",
+            "--practice",
+            &p,
+            "--username",
+            "drids",
+            "--password",
+            "longpassword",
+            "--role",
+            "doctor",
+        ],
+    );
+    assert!(ok, "{err}");
+    let user = user["id"].to_string();
+    for n in 0..40 {
+        let name = format!("App {n}");
+        let (ok, app, err) = chartd(
+            &db,
+            &[
+                "app",
+                "create",
+                "--name",
+                &name,
+                "--redirect-uri",
+                "https://a.example/cb",
+            ],
+        );
+        assert!(ok, "{err}");
+        let id = app["client_id"].as_str().unwrap();
+        assert!(
+            id.len() >= 32 && id.chars().all(|c| c.is_ascii_alphanumeric()),
+            "{id}"
+        );
+        let (ok, token, err) = chartd(
+            &db,
+            &[
+                "token",
+                "create",
+                "--client-id",
+                id,
+                "--user",
+                &user,
+                "--scope",
+                "user",
+            ],
+        );
+        assert!(ok, "{id}: {err}");
+        let access = token["access_token"].as_str().unwrap();
+        assert!(
+            access.chars().all(|c| c.is_ascii_alphanumeric()),
+            "{access}"
+        );
+    }
+}
+
+#[test]
 fn the_command_line_creates_practices_users_offices_apps_and_tokens() {
     let dir = tempfile::tempdir().unwrap();
     let db = format!("sqlite://{}", dir.path().join("cli.db").display());
@@ -206,6 +272,21 @@ fn the_command_line_creates_practices_users_offices_apps_and_tokens() {
     assert!(ok, "{err}");
     assert_eq!(token["expires_in"], 172800);
     assert!(token["access_token"].as_str().unwrap().len() >= 32);
+    // The `--flag=VALUE` form too.
+    let flag = format!("--client-id={}", app["client_id"].as_str().unwrap());
+    let user = doc["id"].to_string();
+    let (ok, _, err) = chartd(
+        &db,
+        &[
+            "token",
+            "create",
+            &flag,
+            "--user",
+            &user,
+            "--scope=patients",
+        ],
+    );
+    assert!(ok, "{err}");
 
     // Errors: non-zero exit, a message naming the flag on stderr, nothing on stdout.
     for (args, flag) in [

@@ -18,6 +18,37 @@ fn ids(list: &Value) -> Vec<i64> {
 }
 
 #[tokio::test]
+async fn no_api_answer_may_be_kept_by_a_cache_or_sniffed() {
+    let app = TestApp::new().await;
+    let id = app.create_patient(json!({})).await["id"].as_i64().unwrap();
+    let item = format!("/api/patients/{id}");
+    for (path, token) in [
+        ("/api/patients", Some(app.token.as_str())),
+        (item.as_str(), Some(app.token.as_str())),
+        (item.as_str(), Some(app.b.token.as_str())),
+        (item.as_str(), None),
+        ("/api/no_such_thing", Some(app.token.as_str())),
+    ] {
+        let mut req = app.client.get(app.url(path));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        let res = req.send().await.unwrap();
+        let status = res.status();
+        assert_eq!(
+            res.headers()["cache-control"],
+            "no-store",
+            "{path} {status}"
+        );
+        assert_eq!(
+            res.headers()["x-content-type-options"],
+            "nosniff",
+            "{path} {status}"
+        );
+    }
+}
+
+#[tokio::test]
 async fn nested_insurance_objects_are_checked_and_stored() {
     let app = TestApp::new().await;
     let ins = json!({"insurance_company": "Acme", "insurance_payer_id": "60054", "insurance_id_number": "W123",
