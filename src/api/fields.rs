@@ -102,8 +102,43 @@ pub fn default_value(f: &Field) -> Val {
     }
 }
 
-/// Converts one JSON (or form string) value to the field's stored value, or says why not.
+pub const NUL_ERROR: &str = "Null characters are not allowed.";
+
+/// Whether a JSON value holds a NUL character anywhere (PostgreSQL's text refuses it).
+pub fn has_nul(v: &Value) -> bool {
+    match v {
+        Value::String(s) => s.contains('\0'),
+        Value::Array(a) => a.iter().any(has_nul),
+        Value::Object(o) => o.iter().any(|(k, v)| k.contains('\0') || has_nul(v)),
+        _ => false,
+    }
+}
+
+/// Converts one JSON (or form string) value to the field's stored value, or says why not:
+/// its kind, no NUL character, at most [`Field::max_chars`] characters, within its range.
 pub fn coerce(f: &Field, v: &Value, form: bool) -> Result<Val, String> {
+    if has_nul(v) {
+        return Err(NUL_ERROR.into());
+    }
+    let val = coerce_kind(f, v, form)?;
+    match (&val, f.max_chars(), f.range) {
+        (Val::Text(Some(s)), Some(max), _) if s.len() > max && s.chars().count() > max => Err(
+            format!("Ensure this field has no more than {max} characters."),
+        ),
+        (Val::Int(Some(n)), _, Some((min, _))) if *n < min => Err(format!(
+            "Ensure this value is greater than or equal to {min}."
+        )),
+        (Val::Int(Some(n)), _, Some((_, max))) if *n > max => {
+            Err(format!("Ensure this value is less than or equal to {max}."))
+        }
+        _ => match f.check.map(|rule| rule(&val)) {
+            Some(Err(msg)) => Err(msg.into()),
+            _ => Ok(val),
+        },
+    }
+}
+
+fn coerce_kind(f: &Field, v: &Value, form: bool) -> Result<Val, String> {
     if v.is_null() {
         return match f.kind {
             _ if f.nullable => Ok(Val::null(f.kind.ty())),

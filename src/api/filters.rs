@@ -122,6 +122,9 @@ fn apply_one(res: &Resource, f: &Filter, raw: &str, sql: &mut Sql) -> Result<(),
             sql.push(&format!(" AND {col} = ?"), [v]);
         }
         FilterKind::IContains => {
+            if raw.contains('\0') {
+                return Err(fields::NUL_ERROR.into());
+            }
             let escaped = raw
                 .to_lowercase()
                 .replace('\\', "\\\\")

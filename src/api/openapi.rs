@@ -99,6 +99,12 @@ fn field_schema(f: &Field) -> RefOr<Schema> {
         Access::WriteOnly => b = b.write_only(Some(true)),
         _ => {}
     }
+    if let (Kind::Str, Some(max), false) = (f.kind, f.max_chars(), f.access == Access::ReadOnly) {
+        b = b.max_length(Some(max));
+    }
+    if let Some((min, max)) = f.range {
+        b = b.minimum(Some(min)).maximum(Some(max));
+    }
     Schema::Object(b.build()).into()
 }
 

@@ -8,9 +8,8 @@ pub mod normal_range;
 
 pub mod billing_codes;
 
-use crate::api::resource::{Hooks, Record};
+use crate::api::resource::Record;
 use crate::api::Ctx;
-use crate::api::Write;
 use crate::db::{Conn, Sql, Val};
 use crate::error::{ApiError, FieldErrors};
 
@@ -27,32 +26,13 @@ pub fn is_color(s: &str) -> bool {
     false
 }
 
-/// Checks `color` (when non-empty) and `duration` (when present: 1 to 1440 minutes).
-pub struct ColorAndDuration;
-
-impl Hooks for ColorAndDuration {
-    fn validate(&self, w: &mut Write) -> Result<(), ApiError> {
-        check_color(w.rec, w.errors);
-        if let Some(d) = w.rec.get("duration").and_then(Val::as_i64) {
-            if !(1..=1440).contains(&d) {
-                w.errors.add(
-                    "duration",
-                    "Ensure this value is between 1 and 1440 minutes.",
-                );
-            }
+/// A field rule: a non-empty `color` is a CSS color (`Field::string("color").check(color)`).
+pub fn color(v: &Val) -> Result<(), &'static str> {
+    match v.as_str() {
+        Some(c) if !c.is_empty() && !is_color(c) => {
+            Err("Enter a CSS color: \"#ABCDEF\" or \"rgb(12, 34, 45)\".")
         }
-        Ok(())
-    }
-}
-
-pub fn check_color(rec: &Record, errors: &mut FieldErrors) {
-    if let Some(c) = rec.get("color").and_then(Val::as_str) {
-        if !c.is_empty() && !is_color(c) {
-            errors.add(
-                "color",
-                "Enter a CSS color: \"#ABCDEF\" or \"rgb(12, 34, 45)\".",
-            );
-        }
+        _ => Ok(()),
     }
 }
 

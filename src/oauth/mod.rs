@@ -191,11 +191,14 @@ impl Params {
     }
 
     /// A parameter's value. RFC 6749 §3.1: an empty value counts as absent and a parameter
-    /// must not be repeated (Err names it).
+    /// must not be repeated; nor hold a NUL character (Err names it).
     pub fn get(&self, name: &str) -> Result<Option<&str>, String> {
         let mut found = None;
         for (k, v) in &self.0 {
             if k == name && !v.is_empty() {
+                if v.contains('\0') || k.contains('\0') {
+                    return Err(format!("The parameter {name} holds a NUL character."));
+                }
                 if found.is_some() {
                     return Err(format!("The parameter {name} is repeated."));
                 }

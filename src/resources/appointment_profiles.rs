@@ -20,8 +20,10 @@ pub static RESOURCE: Resource = Resource {
         Field::string("name").required(),
         Field::string("color")
             .required()
+            .check(crate::domain::color)
             .doc("A CSS color, \"#ABCDEF\" or \"rgb(12, 34, 45)\"."),
         Field::int("duration")
+            .range(1, 1440)
             .required()
             .doc("Length of an appointment in minutes."),
         Field::string("reason").required(),
@@ -32,6 +34,5 @@ pub static RESOURCE: Resource = Resource {
         Field::boolean("archived").read_only(),
     ],
     filters: &[Filter::eq("doctor", Kind::Int)],
-    hooks: &crate::domain::ColorAndDuration,
     ..Resource::DEFAULT
 };

@@ -18,13 +18,12 @@ pub static RESOURCE: Resource = Resource {
             .required()
             .doc("The doctor who owns the flag type."),
         Field::string("name"),
-        Field::string("color"),
+        Field::string("color").check(crate::domain::color),
         Field::int("priority").nullable(),
         Field::boolean("archived").read_only(),
         Field::timestamp("created_at").read_only(),
         Field::timestamp("updated_at").read_only(),
     ],
     filters: &[Filter::eq("doctor", Kind::Int)],
-    hooks: &crate::domain::ColorAndDuration,
     ..Resource::DEFAULT
 };

@@ -4,6 +4,7 @@
 mod allergies;
 mod amendments;
 mod appointments;
+mod bad_input;
 mod billing;
 mod billing_settings;
 mod clinical_notes;

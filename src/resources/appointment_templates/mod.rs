@@ -42,6 +42,7 @@ pub static RESOURCE: Resource = Resource {
             .required()
             .doc("When the block starts each day."),
         Field::int("duration")
+            .range(1, 1440)
             .required()
             .doc("Length of the block in minutes."),
         Field::ints("week_days")

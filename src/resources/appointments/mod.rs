@@ -51,12 +51,13 @@ pub static RESOURCE: Resource = Resource {
             .required()
             .doc("The starting time."),
         Field::int("duration")
+            .range(1, 1440)
             .nullable()
             .doc("Minutes. Required unless a profile gives it."),
         Field::reference("profile", "appointment_profiles")
             .nullable()
             .doc("Sets default color, duration and reason on creation; explicit values win."),
-        Field::string("color"),
+        Field::string("color").check(crate::domain::color),
         Field::string("notes"),
         Field::string("reason"),
         Field::choice("status", STATUSES),

@@ -160,20 +160,15 @@ impl Hooks for AppointmentHooks {
                 }
             }
         }
-        crate::domain::check_color(w.rec, w.errors);
 
         let start = value(w.rec, w.current, "scheduled_time").and_then(Val::as_timestamp);
         let minutes = value(w.rec, w.current, "duration").and_then(Val::as_i64);
-        match minutes {
-            None => w.errors.add(
+        // The declaration bounds a given duration (1 to 1440); a profile's is bounded too.
+        if minutes.is_none() {
+            w.errors.add(
                 "duration",
                 "This field is required unless a profile gives it.",
-            ),
-            Some(m) if !(1..=1440).contains(&m) => w.errors.add(
-                "duration",
-                "Ensure this value is between 1 and 1440 minutes.",
-            ),
-            _ => {}
+            );
         }
         if let (Some(start), Some(m)) = (start, minutes) {
             w.rec

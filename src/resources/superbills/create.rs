@@ -50,6 +50,7 @@ static INPUT: Resource = Resource {
             .nullable()
             .doc("On date_of_service. Default: the office's opening time that day."),
         Field::int("duration")
+            .range(1, 1440)
             .default(Absent::Int(15))
             .doc("Minutes. Default 15."),
         Field::strings("icd10_codes")
