@@ -150,7 +150,7 @@ pub struct Application {
 }
 
 impl Application {
-    /// Starts everything on a bound listener. `settings.secret_key` and the webhook settings
+    /// Starts everything on a bound listener. `settings.store.secret_key` and the webhook settings
     /// must have been checked (see [`AppState::new`]).
     pub fn build(
         settings: Settings,

@@ -12,7 +12,7 @@ use chartd::admin::{self, NewApp, NewUser};
 use chartd::app;
 use chartd::db::{migrate, Db, DbUrl};
 use chartd::oauth::secret::ServerKey;
-use chartd::settings::Settings;
+use chartd::settings::{Settings, Store};
 use chartd::webhooks::dispatch::Dispatcher;
 use chartd::webhooks::{Config as WebhookConfig, Hub, WebhookMetrics};
 
@@ -28,8 +28,6 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
     about = "An EHR REST/JSON API server in the DrChrono v4 style"
 )]
 struct Cli {
-    #[command(flatten)]
-    settings: Settings,
     #[command(subcommand)]
     command: Command,
 }
@@ -38,47 +36,66 @@ struct Cli {
 enum Command {
     /// Migrate the database and serve the API.
     Serve {
+        #[command(flatten)]
+        settings: Settings,
         /// Seed a demo practice (idempotent), print its logins, and allow private webhook URLs.
         #[arg(long)]
         demo: bool,
     },
     /// Deliver webhooks (a dispatcher without the HTTP API), until SIGTERM or SIGINT.
     Worker {
+        #[command(flatten)]
+        settings: Settings,
         /// Also serve /metrics (Prometheus) and /healthz on this address.
         #[arg(long = "metrics-bind")]
         metrics_bind: Option<String>,
     },
     /// Apply pending migrations.
-    Migrate,
+    Migrate {
+        #[command(flatten)]
+        store: Store,
+    },
     /// Print the OpenAPI document (what /openapi.json serves).
     Openapi,
     /// Practice groups.
     Practice {
+        #[command(flatten)]
+        store: Store,
         #[command(subcommand)]
         action: PracticeCmd,
     },
     /// Users (doctors and staff).
     User {
+        #[command(flatten)]
+        store: Store,
         #[command(subcommand)]
         action: UserCmd,
     },
     /// Offices.
     Office {
+        #[command(flatten)]
+        store: Store,
         #[command(subcommand)]
         action: OfficeCmd,
     },
     /// OAuth applications.
     App {
+        #[command(flatten)]
+        store: Store,
         #[command(subcommand)]
         action: AppCmd,
     },
     /// Access tokens.
     Token {
+        #[command(flatten)]
+        store: Store,
         #[command(subcommand)]
         action: TokenCmd,
     },
     /// Webhooks of an app.
     Webhook {
+        #[command(flatten)]
+        store: Store,
         #[command(subcommand)]
         action: WebhookCmd,
     },
@@ -103,7 +120,9 @@ enum WebhookCmd {
 
 #[derive(Subcommand)]
 enum PracticeCmd {
+    /// Create a practice group.
     Create {
+        /// The practice's name.
         #[arg(long)]
         name: String,
     },
@@ -183,7 +202,7 @@ enum TokenCmd {
 }
 
 fn open_db(settings: &Settings) -> anyhow::Result<Db> {
-    let url = DbUrl::parse(&settings.database_url)?;
+    let url = DbUrl::parse(&settings.store.database_url)?;
     let db = Db::connect(&url, settings.db_pool_size).context("could not open the database")?;
     migrate::run(&mut *db.get()?)?;
     Ok(db)
@@ -201,13 +220,31 @@ fn main() {
     }
 }
 
+impl Command {
+    /// The settings a command runs with: the server's own, or an operator command's store
+    /// with every other value from its variable or default.
+    fn settings(&self) -> Settings {
+        match self {
+            Command::Serve { settings, .. } | Command::Worker { settings, .. } => settings.clone(),
+            Command::Migrate { store }
+            | Command::Practice { store, .. }
+            | Command::User { store, .. }
+            | Command::Office { store, .. }
+            | Command::App { store, .. }
+            | Command::Token { store, .. }
+            | Command::Webhook { store, .. } => Settings::with_store(store.clone()),
+            Command::Openapi => Settings::from_env(),
+        }
+    }
+}
+
 fn run(cli: Cli) -> anyhow::Result<()> {
-    let settings = cli.settings;
+    let settings = cli.command.settings();
     match cli.command {
-        Command::Serve { demo } => serve(settings, demo),
-        Command::Worker { metrics_bind } => worker(settings, metrics_bind),
-        Command::Migrate => {
-            let url = DbUrl::parse(&settings.database_url)?;
+        Command::Serve { demo, .. } => serve(settings, demo),
+        Command::Worker { metrics_bind, .. } => worker(settings, metrics_bind),
+        Command::Migrate { .. } => {
+            let url = DbUrl::parse(&settings.store.database_url)?;
             let db = Db::connect(&url, 1)?;
             let applied = migrate::run(&mut *db.get()?)?;
             print(json!({"applied": applied}));
@@ -219,6 +256,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Practice {
             action: PracticeCmd::Create { name },
+            ..
         } => {
             let db = open_db(&settings)?;
             let id = admin::practice_create(&mut *db.get()?, &name)?;
@@ -236,6 +274,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                     first_name,
                     last_name,
                 },
+            ..
         } => {
             let db = open_db(&settings)?;
             let user = NewUser {
@@ -259,6 +298,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                     name,
                     exam_rooms,
                 },
+            ..
         } => {
             let db = open_db(&settings)?;
             let (id, rooms) =
@@ -275,6 +315,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                     iframe_patient_url,
                     iframe_clinical_note_url,
                 },
+            ..
         } => {
             let key = ServerKey::new(&settings.load_secret_key()?);
             let db = open_db(&settings)?;
@@ -296,6 +337,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                     client_id,
                     rate_limit,
                 },
+            ..
         } => {
             let limit = match rate_limit.as_str() {
                 "default" => None,
@@ -316,6 +358,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                     secret_token,
                     events,
                 },
+            ..
         } => {
             let db = open_db(&settings)?;
             let id = admin::webhook_create(
@@ -336,6 +379,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                     user,
                     scope,
                 },
+            ..
         } => {
             let db = open_db(&settings)?;
             let t = admin::token_create(
@@ -358,11 +402,11 @@ fn serve(mut settings: Settings, demo: bool) -> anyhow::Result<()> {
         settings.webhook_allow_private = Some(true);
     }
     // Resolved once here (reading or generating the key file), so the state cannot fail.
-    settings.secret_key = Some(settings.load_secret_key()?);
+    settings.store.secret_key = Some(settings.load_secret_key()?);
     WebhookConfig::from_settings(&settings)?;
     let db = open_db(&settings)?;
     if demo {
-        let key = ServerKey::new(settings.secret_key.as_deref().unwrap_or_default());
+        let key = ServerKey::new(settings.store.secret_key.as_deref().unwrap_or_default());
         let info = admin::demo_seed(&mut *db.get()?, &key, settings.access_token_ttl)?;
         print(json!({"demo": info, "url": settings.public_url()}));
     }

@@ -5,8 +5,10 @@ use std::time::Duration;
 
 use clap::Args;
 
+/// Where the data is, and the key that signs and derives secrets: what every command that
+/// opens the database takes (`global`: given before or after a subcommand).
 #[derive(Args, Clone, Debug)]
-pub struct Settings {
+pub struct Store {
     /// `sqlite://PATH` or `postgres://...`.
     #[arg(
         long = "database-url",
@@ -16,61 +18,7 @@ pub struct Settings {
     )]
     pub database_url: String,
 
-    /// Listen address.
-    #[arg(
-        long,
-        env = "CHARTD_BIND",
-        default_value = "127.0.0.1:8000",
-        global = true
-    )]
-    pub bind: String,
-
-    /// Absolute base for links and redirects; default http://{bind}.
-    #[arg(long = "public-url", env = "CHARTD_PUBLIC_URL", global = true)]
-    pub public_url: Option<String>,
-
-    /// Default hourly call limit per application.
-    #[arg(
-        long = "rate-limit-per-hour",
-        env = "CHARTD_RATE_LIMIT_PER_HOUR",
-        default_value_t = 500,
-        global = true
-    )]
-    pub rate_limit_per_hour: i64,
-
-    /// Count /api/ calls against the hourly limits (turn off only to measure its cost).
-    #[arg(long = "rate-limit-enabled", env = "CHARTD_RATE_LIMIT_ENABLED", default_value_t = true, action = clap::ArgAction::Set, global = true)]
-    pub rate_limit_enabled: bool,
-
-    /// Seconds a resolved access token is remembered in process (a revocation made through
-    /// another process takes up to this long to apply here).
-    #[arg(
-        long = "token-cache-seconds",
-        env = "CHARTD_TOKEN_CACHE_SECONDS",
-        default_value_t = 10,
-        global = true
-    )]
-    pub token_cache_seconds: u64,
-
-    /// Access token lifetime in seconds.
-    #[arg(
-        long = "access-token-ttl",
-        env = "CHARTD_ACCESS_TOKEN_TTL",
-        default_value_t = 172_800,
-        global = true
-    )]
-    pub access_token_ttl: i64,
-
-    /// Seconds an authorization code lives.
-    #[arg(
-        long = "auth-code-ttl",
-        env = "CHARTD_AUTH_CODE_TTL",
-        default_value_t = 60,
-        global = true
-    )]
-    pub auth_code_ttl: i64,
-
-    /// The server's secret key: client secrets are derived from it (see `oauth::secret`).
+    /// The server's secret key: client secrets are derived from it.
     /// Every process serving one database must share it. When unset, it is read from
     /// CHARTD_SECRET_KEY_FILE, which is generated (mode 0600) on first use.
     #[arg(
@@ -89,13 +37,64 @@ pub struct Settings {
         global = true
     )]
     pub secret_key_file: String,
+}
+
+/// The server's settings (`serve`, `worker`).
+#[derive(Args, Clone, Debug)]
+pub struct Settings {
+    #[command(flatten)]
+    pub store: Store,
+
+    /// Listen address.
+    #[arg(long, env = "CHARTD_BIND", default_value = "127.0.0.1:8000")]
+    pub bind: String,
+
+    /// Absolute base for links and redirects; default http://{bind}.
+    #[arg(long = "public-url", env = "CHARTD_PUBLIC_URL")]
+    pub public_url: Option<String>,
+
+    /// Default hourly call limit per application.
+    #[arg(
+        long = "rate-limit-per-hour",
+        env = "CHARTD_RATE_LIMIT_PER_HOUR",
+        default_value_t = 500
+    )]
+    pub rate_limit_per_hour: i64,
+
+    /// Count /api/ calls against the hourly limits (turn off only to measure its cost).
+    #[arg(long = "rate-limit-enabled", env = "CHARTD_RATE_LIMIT_ENABLED", default_value_t = true, action = clap::ArgAction::Set)]
+    pub rate_limit_enabled: bool,
+
+    /// Seconds a resolved access token is remembered in process (a revocation made through
+    /// another process takes up to this long to apply here).
+    #[arg(
+        long = "token-cache-seconds",
+        env = "CHARTD_TOKEN_CACHE_SECONDS",
+        default_value_t = 10
+    )]
+    pub token_cache_seconds: u64,
+
+    /// Access token lifetime in seconds.
+    #[arg(
+        long = "access-token-ttl",
+        env = "CHARTD_ACCESS_TOKEN_TTL",
+        default_value_t = 172_800
+    )]
+    pub access_token_ttl: i64,
+
+    /// Seconds an authorization code lives.
+    #[arg(
+        long = "auth-code-ttl",
+        env = "CHARTD_AUTH_CODE_TTL",
+        default_value_t = 60
+    )]
+    pub auth_code_ttl: i64,
 
     /// Login form posts per client address per minute (0: unlimited).
     #[arg(
         long = "login-throttle-per-minute",
         env = "CHARTD_LOGIN_THROTTLE_PER_MINUTE",
-        default_value_t = 10,
-        global = true
+        default_value_t = 10
     )]
     pub login_throttle_per_minute: u32,
 
@@ -103,8 +102,7 @@ pub struct Settings {
     #[arg(
         long = "token-throttle-per-minute",
         env = "CHARTD_TOKEN_THROTTLE_PER_MINUTE",
-        default_value_t = 60,
-        global = true
+        default_value_t = 60
     )]
     pub token_throttle_per_minute: u32,
 
@@ -114,8 +112,7 @@ pub struct Settings {
         long = "trust-forwarded-for",
         env = "CHARTD_TRUST_FORWARDED_FOR",
         default_value_t = false,
-        action = clap::ArgAction::Set,
-        global = true
+        action = clap::ArgAction::Set
     )]
     pub trust_forwarded_for: bool,
 
@@ -123,8 +120,7 @@ pub struct Settings {
     #[arg(
         long = "webhook-retry-schedule",
         env = "CHARTD_WEBHOOK_RETRY_SCHEDULE",
-        default_value = "1h,3h,7h",
-        global = true
+        default_value = "1h,3h,7h"
     )]
     pub webhook_retry_schedule: String,
 
@@ -132,17 +128,12 @@ pub struct Settings {
     #[arg(
         long = "webhook-timeout",
         env = "CHARTD_WEBHOOK_TIMEOUT",
-        default_value = "10s",
-        global = true
+        default_value = "10s"
     )]
     pub webhook_timeout: String,
 
     /// Allow callback URLs resolving to loopback/private/link-local addresses (true under --demo).
-    #[arg(
-        long = "webhook-allow-private",
-        env = "CHARTD_WEBHOOK_ALLOW_PRIVATE",
-        global = true
-    )]
+    #[arg(long = "webhook-allow-private", env = "CHARTD_WEBHOOK_ALLOW_PRIVATE")]
     pub webhook_allow_private: Option<bool>,
 
     /// Webhook deliveries one process runs at once (0: this process delivers none; leave it
@@ -150,8 +141,7 @@ pub struct Settings {
     #[arg(
         long = "webhook-concurrency",
         env = "CHARTD_WEBHOOK_CONCURRENCY",
-        default_value_t = 64,
-        global = true
+        default_value_t = 64
     )]
     pub webhook_concurrency: usize,
 
@@ -160,8 +150,7 @@ pub struct Settings {
     #[arg(
         long = "webhook-per-receiver",
         env = "CHARTD_WEBHOOK_PER_RECEIVER",
-        default_value_t = 8,
-        global = true
+        default_value_t = 8
     )]
     pub webhook_per_receiver: usize,
 
@@ -170,8 +159,7 @@ pub struct Settings {
     #[arg(
         long = "webhook-lease",
         env = "CHARTD_WEBHOOK_LEASE",
-        default_value = "60s",
-        global = true
+        default_value = "60s"
     )]
     pub webhook_lease: String,
 
@@ -180,53 +168,36 @@ pub struct Settings {
     #[arg(
         long = "webhook-poll",
         env = "CHARTD_WEBHOOK_POLL",
-        default_value = "250ms",
-        global = true
+        default_value = "250ms"
     )]
     pub webhook_poll: String,
 
     /// Log filter (tracing-subscriber syntax).
-    #[arg(
-        long = "log",
-        env = "CHARTD_LOG",
-        default_value = "info",
-        global = true
-    )]
+    #[arg(long = "log", env = "CHARTD_LOG", default_value = "info")]
     pub log: String,
 
     /// Log format: `json` (structured, one object per line) or `text`.
-    #[arg(
-        long = "log-format",
-        env = "CHARTD_LOG_FORMAT",
-        default_value = "json",
-        global = true
-    )]
+    #[arg(long = "log-format", env = "CHARTD_LOG_FORMAT", default_value = "json")]
     pub log_format: String,
 
     /// Directory for uploaded files (created when needed).
-    #[arg(
-        long = "files-dir",
-        env = "CHARTD_FILES_DIR",
-        default_value = "files",
-        global = true
-    )]
+    #[arg(long = "files-dir", env = "CHARTD_FILES_DIR", default_value = "files")]
     pub files_dir: String,
 
     /// Largest accepted upload, in bytes.
-    #[arg(long = "max-upload-bytes", env = "CHARTD_MAX_UPLOAD_BYTES", default_value_t = 16 * 1024 * 1024, global = true)]
+    #[arg(long = "max-upload-bytes", env = "CHARTD_MAX_UPLOAD_BYTES", default_value_t = 16 * 1024 * 1024)]
     pub max_upload_bytes: usize,
 
     /// Database connections per process.
     #[arg(
         long = "db-pool-size",
         env = "CHARTD_DB_POOL_SIZE",
-        default_value_t = 10,
-        global = true
+        default_value_t = 10
     )]
     pub db_pool_size: u32,
 
     /// HTTP worker threads (default: one per core).
-    #[arg(long, env = "CHARTD_WORKERS", global = true)]
+    #[arg(long, env = "CHARTD_WORKERS")]
     pub workers: Option<usize>,
 }
 
@@ -243,7 +214,35 @@ impl Settings {
 /// The shortest accepted secret key, in characters.
 pub const MIN_SECRET_KEY_LEN: usize = 32;
 
+/// Settings alone, for [`Settings::with_store`].
+#[derive(clap::Parser)]
+struct SettingsOnly {
+    #[command(flatten)]
+    settings: Settings,
+}
+
 impl Settings {
+    /// The settings of an operator command: its store, every other value from its variable
+    /// or its default.
+    pub fn with_store(store: Store) -> Settings {
+        Settings {
+            store,
+            ..Settings::from_env()
+        }
+    }
+
+    /// Every value from its variable or its default.
+    pub fn from_env() -> Settings {
+        use clap::Parser;
+        SettingsOnly::parse_from(["chartd"]).settings
+    }
+
+    pub fn load_secret_key(&self) -> anyhow::Result<String> {
+        self.store.load_secret_key()
+    }
+}
+
+impl Store {
     /// The server's secret key: CHARTD_SECRET_KEY, else the contents of CHARTD_SECRET_KEY_FILE,
     /// generated once (32 random bytes as hex, mode 0600) when the file does not exist.
     /// Processes starting together agree on one key: the file appears atomically, complete.

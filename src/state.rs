@@ -88,7 +88,7 @@ pub struct AppState {
 
 impl AppState {
     /// Panics when the secret key cannot be loaded or the webhook settings are invalid:
-    /// callers check them first (`main` sets `settings.secret_key` from
+    /// callers check them first (`main` sets `settings.store.secret_key` from
     /// [`Settings::load_secret_key`] and checks `webhooks::Config::from_settings`).
     pub fn new(
         db: Db,

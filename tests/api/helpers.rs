@@ -10,7 +10,6 @@ use chartd::app;
 use chartd::db::{migrate, Db, DbUrl, Sql, Ty, Val};
 use chartd::oauth::secret::ServerKey;
 use chartd::settings::Settings;
-use clap::Parser;
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
@@ -35,7 +34,7 @@ pub struct TestApp {
     /// Practice group B, which must never see A's data.
     pub b: Practice,
     pub client_id: String,
-    /// The test app's client secret (derived from `settings.secret_key`).
+    /// The test app's client secret (derived from `settings.store.secret_key`).
     pub client_secret: String,
     /// The test app's redirect URI.
     pub redirect_uri: String,
@@ -52,18 +51,12 @@ pub struct TestApp {
     pg_schema: Option<(String, String)>,
 }
 
-#[derive(Parser)]
-struct SettingsOnly {
-    #[command(flatten)]
-    settings: Settings,
-}
-
 /// Default settings, as if no variable or flag were given, but with a secret key (so that
 /// no test writes a key file) and no token cache (tests change users and settings behind
 /// the server's back).
 pub fn test_settings() -> Settings {
-    let mut settings = SettingsOnly::parse_from(["chartd"]).settings;
-    settings.secret_key = Some(format!("test-secret-key-{}-0123456789abcdef", unique()));
+    let mut settings = Settings::from_env();
+    settings.store.secret_key = Some(format!("test-secret-key-{}-0123456789abcdef", unique()));
     settings.token_cache_seconds = 0;
     settings
 }
@@ -138,8 +131,8 @@ impl TestApp {
     pub async fn with_settings(mut settings: Settings) -> TestApp {
         let (url, _, pg_schema) = fresh_database_and_dir();
         let dir = tempfile::tempdir().unwrap();
-        settings.database_url = url.replace("{dir}", &dir.path().display().to_string());
-        let url = settings.database_url.clone();
+        settings.store.database_url = url.replace("{dir}", &dir.path().display().to_string());
+        let url = settings.store.database_url.clone();
         settings.files_dir = dir.path().join("files").display().to_string();
         let db = Db::connect(&DbUrl::parse(&url).unwrap(), 4).unwrap();
         migrate::run(&mut db.get().unwrap()).unwrap();

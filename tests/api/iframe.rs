@@ -257,7 +257,8 @@ async fn staff_enable_and_launch_for_their_doctor() {
 #[tokio::test]
 async fn an_app_without_an_iframe_url_cannot_launch() {
     let app = TestApp::new().await;
-    let key = chartd::oauth::secret::ServerKey::new(app.settings.secret_key.as_deref().unwrap());
+    let key =
+        chartd::oauth::secret::ServerKey::new(app.settings.store.secret_key.as_deref().unwrap());
     let conn = &mut app.db.get().unwrap();
     let (_, client_id, _) = chartd::admin::app_create(
         conn,

@@ -257,7 +257,7 @@ async fn post_form(
 fn other_app(app: &TestApp) -> (String, String) {
     let (_, id, secret) = chartd::admin::app_create(
         &mut app.db.get().unwrap(),
-        &chartd::oauth::secret::ServerKey::new(app.settings.secret_key.as_deref().unwrap()),
+        &chartd::oauth::secret::ServerKey::new(app.settings.store.secret_key.as_deref().unwrap()),
         &chartd::admin::NewApp {
             name: "Other".into(),
             redirect_uris: vec!["https://other.example/cb".into()],

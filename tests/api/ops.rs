@@ -107,6 +107,77 @@ fn chartd(db: &str, args: &[&str]) -> (bool, Value, String) {
     )
 }
 
+fn help(args: &[&str]) -> String {
+    let out = Command::new(env!("CARGO_BIN_EXE_chartd"))
+        .args(args)
+        .arg("--help")
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    String::from_utf8_lossy(&out.stdout).to_string()
+}
+
+#[test]
+fn each_command_help_shows_what_that_command_takes() {
+    let server_only = [
+        "--webhook-lease",
+        "--login-throttle-per-minute",
+        "--db-pool-size",
+        "--bind",
+    ];
+    for cmd in [
+        &["practice", "create"][..],
+        &["user", "create"],
+        &["app", "create"],
+        &["token", "create"],
+        &["webhook", "create"],
+        &["migrate"],
+    ] {
+        let text = help(cmd);
+        assert!(text.contains("--database-url"), "{cmd:?}: {text}");
+        for flag in server_only {
+            assert!(!text.contains(flag), "{cmd:?} lists {flag}: {text}");
+        }
+    }
+    assert!(help(&["practice", "create"]).contains("--name"));
+    for cmd in [&["serve"][..], &["worker"]] {
+        let text = help(cmd);
+        for flag in [
+            "--database-url",
+            "--secret-key",
+            "--webhook-lease",
+            "--db-pool-size",
+        ] {
+            assert!(text.contains(flag), "{cmd:?} lacks {flag}");
+        }
+    }
+    let text = help(&["openapi"]);
+    assert!(
+        !text.contains("--database-url") && !text.contains("--bind"),
+        "{text}"
+    );
+    // The store's flags go before or after the subcommand.
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("h.db").display());
+    let out = Command::new(env!("CARGO_BIN_EXE_chartd"))
+        .args([
+            "practice",
+            "--database-url",
+            &db,
+            "create",
+            "--name",
+            "Before",
+        ])
+        .env("CHARTD_SECRET_KEY_FILE", dir.path().join("h.key"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 #[test]
 fn generated_client_ids_are_letters_and_digits_and_pass_back_as_arguments() {
     // A value beginning with "-" would read as an option (one id in 32 did, with base64).

@@ -166,10 +166,10 @@ async fn serve(app: &TestApp) -> Server {
             "--workers",
             "1",
         ])
-        .env("CHARTD_DATABASE_URL", &app.settings.database_url)
+        .env("CHARTD_DATABASE_URL", &app.settings.store.database_url)
         .env(
             "CHARTD_SECRET_KEY",
-            app.settings.secret_key.clone().unwrap_or_default(),
+            app.settings.store.secret_key.clone().unwrap_or_default(),
         )
         .env("CHARTD_LOG", "error")
         .stdout(Stdio::null())
@@ -238,7 +238,7 @@ async fn an_apps_limit_can_be_changed_later() {
             "--rate-limit",
             "4",
         ])
-        .env("CHARTD_DATABASE_URL", &app.settings.database_url)
+        .env("CHARTD_DATABASE_URL", &app.settings.store.database_url)
         .output()
         .unwrap();
     assert!(

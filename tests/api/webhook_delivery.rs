@@ -431,10 +431,10 @@ fn serve(app: &TestApp, extra: &[(&str, &str)]) -> Serve {
         "--workers",
         "1",
     ])
-    .env("CHARTD_DATABASE_URL", &app.settings.database_url)
+    .env("CHARTD_DATABASE_URL", &app.settings.store.database_url)
     .env(
         "CHARTD_SECRET_KEY",
-        app.settings.secret_key.as_deref().unwrap(),
+        app.settings.store.secret_key.as_deref().unwrap(),
     )
     .env("CHARTD_WEBHOOK_ALLOW_PRIVATE", "true")
     .env("CHARTD_WEBHOOK_TIMEOUT", "2s")
@@ -582,7 +582,7 @@ async fn a_worker_process_delivers_without_the_api_and_stops_cleanly() {
                 "--metrics-bind",
                 &format!("127.0.0.1:{metrics_port}"),
             ])
-            .env("CHARTD_DATABASE_URL", &app.settings.database_url)
+            .env("CHARTD_DATABASE_URL", &app.settings.store.database_url)
             .env("CHARTD_WEBHOOK_ALLOW_PRIVATE", "true")
             .env("CHARTD_WEBHOOK_POLL", "100ms")
             .env("CHARTD_LOG", "error")

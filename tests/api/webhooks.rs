@@ -1011,7 +1011,7 @@ async fn the_cli_registers_a_webhook() {
         std::process::Command::new(env!("CARGO_BIN_EXE_chartd"))
             .args(["webhook", "create", "--client-id", &app.client_id])
             .args(args)
-            .env("CHARTD_DATABASE_URL", &app.settings.database_url)
+            .env("CHARTD_DATABASE_URL", &app.settings.store.database_url)
             .env("CHARTD_WEBHOOK_ALLOW_PRIVATE", "true")
             .output()
             .unwrap()
