@@ -131,7 +131,8 @@ pub fn server(
     Ok(server)
 }
 
-/// The clocks of the rate-limit windows and of the webhook outbox; tests move them.
+/// The clocks of the rate-limit and throttle windows and of the webhook outbox; tests move
+/// them.
 #[derive(Clone, Default)]
 pub struct Clocks {
     pub rate_limit: Arc<Clock>,
@@ -162,6 +163,7 @@ impl Application {
         let port = listener.local_addr()?.port();
         let (audit, audit_task) = AuditSink::start(db.clone());
         let mut state = AppState::new(db.clone(), settings, audit, crate::resources::registry());
+        state.throttle.clock = clocks.rate_limit.clone();
         state.limiter.clock = clocks.rate_limit;
         if let Some(hub) = Arc::get_mut(&mut state.webhooks) {
             hub.clock = clocks.webhooks;

@@ -90,21 +90,42 @@ pub struct Settings {
     )]
     pub auth_code_ttl: i64,
 
-    /// Login form posts per client address per minute (0: unlimited).
+    /// Wrong passwords for one account from one address within 15 to 30 minutes before its
+    /// sign-ins from there are refused (0: not counted). A success clears the count.
     #[arg(
-        long = "login-throttle-per-minute",
-        env = "CHARTD_LOGIN_THROTTLE_PER_MINUTE",
+        long = "login-failures-per-account",
+        env = "CHARTD_LOGIN_FAILURES_PER_ACCOUNT",
         default_value_t = 10
     )]
-    pub login_throttle_per_minute: u32,
+    pub login_failures_per_account: u32,
 
-    /// Token, revocation and introspection requests per client address per minute (0: unlimited).
+    /// Wrong passwords from one address, whatever the account (a password spray), within 15
+    /// to 30 minutes before its sign-ins are refused (0: not counted).
     #[arg(
-        long = "token-throttle-per-minute",
-        env = "CHARTD_TOKEN_THROTTLE_PER_MINUTE",
+        long = "login-failures-per-address",
+        env = "CHARTD_LOGIN_FAILURES_PER_ADDRESS",
+        default_value_t = 50
+    )]
+    pub login_failures_per_address: u32,
+
+    /// Failed client authentications and invalid grants of one client from one address
+    /// within 15 to 30 minutes before its token, revocation and introspection requests from
+    /// there are refused (0: not counted). Valid requests are never counted.
+    #[arg(
+        long = "token-failures-per-client",
+        env = "CHARTD_TOKEN_FAILURES_PER_CLIENT",
+        default_value_t = 20
+    )]
+    pub token_failures_per_client: u32,
+
+    /// Failed client authentications and invalid grants from one address, whatever the
+    /// client, within 15 to 30 minutes before its token requests are refused (0: not counted).
+    #[arg(
+        long = "token-failures-per-address",
+        env = "CHARTD_TOKEN_FAILURES_PER_ADDRESS",
         default_value_t = 60
     )]
-    pub token_throttle_per_minute: u32,
+    pub token_failures_per_address: u32,
 
     /// Take the client address for throttling from the last X-Forwarded-For entry (set this
     /// only behind a load balancer that appends it).

@@ -79,7 +79,7 @@ pub struct AppState {
     pub tokens: crate::api::auth::TokenCache,
     /// Derives client secrets (to sign iframe launches).
     pub server_key: crate::oauth::secret::ServerKey,
-    /// Per-address throttling of logins and the token endpoint.
+    /// Failure throttling of sign-ins and the token endpoint (counts in the database).
     pub throttle: crate::throttle::Throttle,
     /// Webhook settings, clock, metrics and HTTP client (shared with this process's
     /// dispatcher).
@@ -107,7 +107,7 @@ impl AppState {
             registry,
             webhooks: Arc::new(webhooks),
             server_key: crate::oauth::secret::ServerKey::new(&key),
-            throttle: crate::throttle::Throttle::new(&settings),
+            throttle: crate::throttle::Throttle::new(&settings, Default::default()),
             db,
             audit,
             metrics,

@@ -26,7 +26,6 @@ use crate::api::compiled::now;
 use crate::db::{Conn, Sql, Ty};
 use crate::error::ApiError;
 use crate::state::AppState;
-use crate::throttle::Bucket;
 
 use super::{pages, read_form, session, App, Params};
 
@@ -397,6 +396,7 @@ fn check_password(
 }
 
 enum LoggedIn {
+    Throttled(u64),
     Expired,
     Failed { app_name: String },
     SignedIn(String),
@@ -408,9 +408,6 @@ pub async fn login(
     req: HttpRequest,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    if let Err(wait) = state.throttle.check(Bucket::Login, &req) {
-        return Ok(pages::throttled(wait));
-    }
     let Ok(form) = read_form(&req, payload).await else {
         return Ok(bad_form());
     };
@@ -419,9 +416,15 @@ pub async fn login(
     let (csrf, username, password) = (field("csrf_token"), field("username"), field("password"));
     let token = session::cookie_token(&req);
     let client_id = r.get("client_id").unwrap_or("").to_string();
+    let subject = state.throttle.login(&req, &username);
+    let st = state.clone();
     let outcome = state
         .db
         .run(move |conn| {
+            let throttle = &st.throttle;
+            if let Err(wait) = throttle.check(conn, &subject)? {
+                return Ok(LoggedIn::Throttled(wait));
+            }
             let current = match &token {
                 Some(t) => session::load(conn, t)?,
                 None => None,
@@ -431,6 +434,7 @@ pub async fn login(
             };
             match check_password(conn, &username, &password)? {
                 Some(user) => {
+                    throttle.succeeded(conn, &subject)?;
                     let (token, _) = crate::db::transaction(conn, |conn| {
                         session::delete(conn, current.id)?;
                         session::create(conn, Some(user))
@@ -438,14 +442,18 @@ pub async fn login(
                     Ok(LoggedIn::SignedIn(token))
                 }
                 None => Ok(LoggedIn::Failed {
-                    app_name: App::by_client_id(conn, &client_id)?
-                        .map(|a| a.name)
-                        .unwrap_or_else(|| "An application".into()),
+                    app_name: {
+                        throttle.failed(conn, &subject)?;
+                        App::by_client_id(conn, &client_id)?
+                    }
+                    .map(|a| a.name)
+                    .unwrap_or_else(|| "An application".into()),
                 }),
             }
         })
         .await?;
     Ok(match outcome {
+        LoggedIn::Throttled(wait) => pages::throttled(wait),
         LoggedIn::Expired => expired(&r),
         LoggedIn::Failed { app_name } => {
             let csrf = form.get("csrf_token").ok().flatten().unwrap_or("");

@@ -11,7 +11,7 @@ use crate::api::compiled::now;
 use crate::db::{Sql, Ty};
 use crate::state::AppState;
 
-use super::{client_request, no_store_json, OAuthError};
+use super::{client_request, no_store_json, App, OAuthError, Params};
 
 const QUERY: &str = "SELECT a.app_id, a.user_id, a.scope, a.expires_at, a.revoked, a.rotated_at, \
      a.created_at, u.username, u.archived FROM access_tokens a JOIN users u ON u.id = a.user_id";
@@ -22,7 +22,17 @@ pub async fn introspect(
     req: HttpRequest,
     payload: web::Payload,
 ) -> Result<HttpResponse, OAuthError> {
-    let (params, app) = client_request(&state, &req, payload).await?;
+    client_request(&state, &req, payload, |params, app| {
+        introspect_for(&state, params, app)
+    })
+    .await
+}
+
+async fn introspect_for(
+    state: &AppState,
+    params: Params,
+    app: App,
+) -> Result<HttpResponse, OAuthError> {
     let token = params.require("token")?.to_string();
     params.param("token_type_hint")?;
     let issuer = state.base_url.clone();

@@ -5,7 +5,7 @@
 //!
 //! Everything a second server process needs (login sessions, CSRF tokens, codes, token
 //! families) lives in the database; secrets are stored only as SHA-256 hex and compared in
-//! constant time. Only the per-address throttle (`crate::throttle`) is per process.
+//! constant time, and so do the failure counts of the throttle (`crate::throttle`).
 //!
 //! Every `/o/` path answers with and without its trailing slash: the app trims it before
 //! routing.
@@ -411,25 +411,44 @@ pub async fn authenticate_client(
     }
 }
 
-/// The common start of the client-authenticated endpoints (token, revoke, introspect): the
-/// caller's address is throttled, the form body read and the client authenticated.
-pub async fn client_request(
-    state: &AppState,
+/// A client-authenticated endpoint (token, revoke, introspect): the form body is read, the
+/// client's failures at the caller's address checked (429 once they reach the limit), the
+/// client authenticated and `work` run. A failed client authentication or an invalid grant
+/// counts as a failure; valid requests are not counted.
+pub async fn client_request<T, Fut>(
+    state: &web::Data<AppState>,
     req: &HttpRequest,
     payload: web::Payload,
-) -> Result<(Params, App), OAuthError> {
-    throttle_token(state, req)?;
+    work: impl FnOnce(Params, App) -> Fut,
+) -> Result<T, OAuthError>
+where
+    Fut: std::future::Future<Output = Result<T, OAuthError>>,
+{
     let params = read_form(req, payload).await?;
-    let app = authenticate_client(state, req, &params).await?;
-    Ok((params, app))
-}
-
-/// Spends one request of the caller's address on the token-endpoint throttle.
-pub fn throttle_token(state: &AppState, req: &HttpRequest) -> Result<(), OAuthError> {
-    state
-        .throttle
-        .check(crate::throttle::Bucket::Token, req)
-        .map_err(OAuthError::throttled)
+    let client_id = client_credentials(req, &params)
+        .map(|(id, _)| id)
+        .unwrap_or_default();
+    let subject = state.throttle.token(req, &client_id);
+    let (st, s) = (state.clone(), subject.clone());
+    let allowed = state
+        .db
+        .run(move |conn| Ok(st.throttle.check(conn, &s)?))
+        .await?;
+    if let Err(wait) = allowed {
+        return Err(OAuthError::throttled(wait));
+    }
+    let result = match authenticate_client(state, req, &params).await {
+        Ok(app) => work(params, app).await,
+        Err(e) => Err(e),
+    };
+    if matches!(&result, Err(e) if matches!(e.error, "invalid_client" | "invalid_grant")) {
+        let st = state.clone();
+        state
+            .db
+            .run(move |conn| Ok(st.throttle.failed(conn, &subject)?))
+            .await?;
+    }
+    result
 }
 
 /// Every scope an app may be granted, as a scope string.

@@ -138,7 +138,8 @@ fn oauth_errors(op: OperationBuilder) -> OperationBuilder {
     .response(
         "429",
         response(
-            "Too many requests from this address; see Retry-After.",
+            "Too many failed client authentications or invalid grants of this client (or any) \
+             from this address; see Retry-After. Valid requests are never counted.",
             json("OAuthError"),
         ),
     )
@@ -219,7 +220,8 @@ pub fn add(paths: &mut Paths, components: ComponentsBuilder) -> ComponentsBuilde
         .summary(Some("The login form's answer (posted by the page)"))
         .description(Some(
             "A wrong username or password answers the form again with one message for both. \
-             Throttled per client address (CHARTD_LOGIN_THROTTLE_PER_MINUTE).",
+             Only wrong passwords are counted: per account and per client address \
+             (CHARTD_LOGIN_FAILURES_PER_ACCOUNT, CHARTD_LOGIN_FAILURES_PER_ADDRESS).",
         ))
         .tag(tag)
         .request_body(Some(form(&login_fields)))
@@ -234,7 +236,7 @@ pub fn add(paths: &mut Paths, components: ComponentsBuilder) -> ComponentsBuilde
         )
         .response(
             "429",
-            response("Too many attempts; see Retry-After.", html()),
+            response("Too many wrong passwords; see Retry-After.", html()),
         );
     paths.add_path_operation("/o/login", vec![HttpMethod::Post], login.build());
 

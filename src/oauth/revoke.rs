@@ -10,7 +10,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 
 use crate::state::AppState;
 
-use super::{client_request, OAuthError};
+use super::{client_request, App, OAuthError, Params};
 
 /// POST /o/revoke_token.
 pub async fn revoke(
@@ -18,7 +18,17 @@ pub async fn revoke(
     req: HttpRequest,
     payload: web::Payload,
 ) -> Result<HttpResponse, OAuthError> {
-    let (params, app) = client_request(&state, &req, payload).await?;
+    client_request(&state, &req, payload, |params, app| {
+        revoke_for(&state, params, app)
+    })
+    .await
+}
+
+async fn revoke_for(
+    state: &AppState,
+    params: Params,
+    app: App,
+) -> Result<HttpResponse, OAuthError> {
     let token = params.require("token")?.to_string();
     params.param("token_type_hint")?;
     state

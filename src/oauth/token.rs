@@ -118,13 +118,19 @@ pub async fn token(
     req: HttpRequest,
     payload: web::Payload,
 ) -> Result<HttpResponse, OAuthError> {
-    let (params, app) = client_request(&state, &req, payload).await?;
+    client_request(&state, &req, payload, |params, app| {
+        grant(&state, params, app)
+    })
+    .await
+}
+
+async fn grant(state: &AppState, params: Params, app: App) -> Result<HttpResponse, OAuthError> {
     // Rotation, code reuse and refresh replay revoke tokens: none may live on in the cache.
     let _forget = state.tokens.forget_on_drop();
     let ttl = state.settings.access_token_ttl;
     let issued = match params.require("grant_type")? {
-        "authorization_code" => exchange_code(&state, app, &params, ttl).await?,
-        "refresh_token" => refresh(&state, app, &params, ttl).await?,
+        "authorization_code" => exchange_code(state, app, &params, ttl).await?,
+        "refresh_token" => refresh(state, app, &params, ttl).await?,
         other => {
             return Err(OAuthError::unsupported_grant_type(format!(
                 "grant_type {other:?} is not supported; use authorization_code or refresh_token."

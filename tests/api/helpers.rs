@@ -3,6 +3,7 @@
 //! per test — seeded with two practice groups, each with a doctor and a full-scope token.
 
 use std::net::TcpListener;
+use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 
 use chartd::admin::{self, NewApp, NewUser};
@@ -392,4 +393,54 @@ impl Drop for TestApp {
             }
         }
     }
+}
+
+/// A `chartd serve` process on the test's database; killed on drop.
+pub struct Server(pub Child, pub String);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+pub async fn serve(app: &TestApp) -> Server {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let child = Command::new(env!("CARGO_BIN_EXE_chartd"))
+        .args([
+            "serve",
+            "--bind",
+            &format!("127.0.0.1:{port}"),
+            "--workers",
+            "1",
+        ])
+        .env("CHARTD_DATABASE_URL", &app.settings.store.database_url)
+        .env(
+            "CHARTD_SECRET_KEY",
+            app.settings.store.secret_key.clone().unwrap_or_default(),
+        )
+        .env("CHARTD_LOG", "error")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let url = format!("http://127.0.0.1:{port}");
+    for _ in 0..200 {
+        if app
+            .client
+            .get(format!("{url}/healthz"))
+            .send()
+            .await
+            .is_ok()
+        {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    Server(child, url)
 }

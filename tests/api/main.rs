@@ -26,5 +26,6 @@ mod references;
 mod slots;
 mod superbills;
 mod tasks;
+mod throttle;
 mod webhook_delivery;
 mod webhooks;

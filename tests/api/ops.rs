@@ -121,7 +121,7 @@ fn help(args: &[&str]) -> String {
 fn each_command_help_shows_what_that_command_takes() {
     let server_only = [
         "--webhook-lease",
-        "--login-throttle-per-minute",
+        "--login-failures-per-account",
         "--db-pool-size",
         "--bind",
     ];

@@ -1,11 +1,11 @@
 //! The per-application hourly limit: boundary, headers, reset at the top of the hour,
 //! concurrency, several server processes on one database, per-app overrides.
 
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 
 use reqwest::StatusCode;
 
-use crate::helpers::TestApp;
+use crate::helpers::{serve, TestApp};
 
 /// An app of its own with `limit` calls an hour, and a token for user A; answers its
 /// client id and the token.
@@ -140,56 +140,6 @@ async fn fifty_concurrent_calls_against_a_limit_of_twenty_give_exactly_twenty() 
         .filter(|s| **s == StatusCode::TOO_MANY_REQUESTS)
         .count();
     assert_eq!((ok, throttled), (20, 30));
-}
-
-/// A `chartd serve` process on the test's database; killed on drop.
-struct Server(Child, String);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-async fn serve(app: &TestApp) -> Server {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let child = Command::new(env!("CARGO_BIN_EXE_chartd"))
-        .args([
-            "serve",
-            "--bind",
-            &format!("127.0.0.1:{port}"),
-            "--workers",
-            "1",
-        ])
-        .env("CHARTD_DATABASE_URL", &app.settings.store.database_url)
-        .env(
-            "CHARTD_SECRET_KEY",
-            app.settings.store.secret_key.clone().unwrap_or_default(),
-        )
-        .env("CHARTD_LOG", "error")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let url = format!("http://127.0.0.1:{port}");
-    for _ in 0..200 {
-        if app
-            .client
-            .get(format!("{url}/healthz"))
-            .send()
-            .await
-            .is_ok()
-        {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
-    }
-    Server(child, url)
 }
 
 #[tokio::test]
