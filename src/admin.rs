@@ -267,7 +267,7 @@ pub fn app_create(
 }
 
 /// Changes an app's hourly call limit (None: back to CHARTD_RATE_LIMIT_PER_HOUR). Takes
-/// effect in every server process within seconds (at their next lease of calls).
+/// effect in every server process within seconds (they read an app's limit again every 5 seconds).
 pub fn app_set_rate_limit(
     conn: &mut Conn,
     client_id: &str,

@@ -1,26 +1,33 @@
 //! The per-application hourly call limit ("Rate Limits" in the reference; CONTRACT.md).
 //!
-//! Windows are UTC clock hours. The count lives in the database (table rate_limit_windows), so
-//! every server process shares one limit and no more than the limit of calls succeed in a
-//! window. To keep the database off the hot path a process does not write once per call: it
-//! reserves a lease of calls with one atomic UPDATE and hands them out from memory (the next
-//! lease is fetched in the background when a quarter of the current one is left). A lease is
-//! a quarter of what is left, at most `MAX_LEASE`, so near the limit leases shrink to single
-//! calls and the last calls go to whichever process asks; leases unused at the end of the hour
-//! simply lapse. A process may therefore refuse a call while another still holds unused calls
-//! of the same hour, but never lets more than the limit through.
+//! Windows are UTC clock hours. Every call is counted in the database (table
+//! rate_limit_windows) with one atomic upsert that answers the window's count after it, so
+//! each call gets its place in the window: calls up to the limit are served and the next is
+//! refused, however many processes share the database, and X-RateLimit-Remaining (the limit
+//! less the call's place) never goes up within a window and drops by one per sequential call.
+//!
+//! To keep this cheap a process counts in groups ("group commit"): calls wait on one counting
+//! thread, which takes every call that arrived meanwhile and counts them with one statement
+//! per app, giving out the places in arrival order. A statement starts at most every
+//! `MIN_GROUP_GAP` while calls keep coming (an idle limiter answers at once), so at high rates
+//! the database sees a few thousand small writes a second per process whatever the call rate.
+//! Once a window is used up the process refuses that app's calls without counting, asking the
+//! database again every `RECHECK_SECS` (an operator may raise the limit); an app's limit is
+//! read again as often.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicI64, Ordering};
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use tokio::sync::{mpsc, oneshot};
 
 use crate::db::{Db, Sql, Ty, Val};
 use crate::error::ApiError;
 
-/// The largest lease one reservation takes.
-const MAX_LEASE: i64 = 2000;
-/// After the database says a window is used up, ask again at most this often (seconds), in
-/// case an operator raised the app's limit.
+/// The shortest time between two counting statements of a busy process.
+const MIN_GROUP_GAP: Duration = Duration::from_micros(200);
+/// How long a used-up window and an app's limit are believed without asking again (seconds).
 const RECHECK_SECS: i64 = 5;
 
 /// Wall-clock time, shiftable by tests.
@@ -52,87 +59,24 @@ pub struct Decision {
     pub retry_after: i64,
 }
 
-#[derive(Debug, Default)]
-struct Window {
+/// One call waiting for its place: (app, hour) and where to answer (the app's limit, the
+/// call's place in the window).
+struct Ask {
+    app: i64,
     hour: i64,
-    limit: i64,
-    /// Calls reserved from the database and not yet handed out.
-    local: i64,
-    /// The window's database count after this process's latest reservation.
-    used_db: i64,
-    /// When the database last said the window is used up (Unix seconds).
-    exhausted_at: Option<i64>,
-    /// The size of the latest lease; a refill starts in the background when a quarter of it
-    /// is left, so calls rarely wait for the database.
-    last_grant: i64,
-    /// A background refill is under way.
-    prefetching: bool,
-}
-
-impl Window {
-    /// Takes one call from the lease, if any is left in the current hour.
-    fn take(&mut self, hour: i64) -> Option<()> {
-        if self.hour != hour {
-            *self = Window {
-                hour,
-                limit: self.limit,
-                ..Window::default()
-            };
-        }
-        (self.local > 0).then(|| self.local -= 1)
-    }
-
-    /// Records a reservation's outcome: (the app's limit, the window's count, calls granted).
-    fn granted(&mut self, hour: i64, now: i64, (limit, used, granted): (i64, i64, i64)) {
-        if self.hour != hour {
-            return;
-        }
-        self.limit = limit;
-        if granted > 0 {
-            self.used_db = used;
-            self.local += granted;
-            self.last_grant = granted;
-            self.exhausted_at = None;
-        } else {
-            self.used_db = self.used_db.max(limit);
-            self.exhausted_at = Some(now);
-        }
-    }
-
-    fn decision(&self, allowed: bool, now: i64) -> Decision {
-        let reset = (self.hour + 1) * 3600;
-        // What this process knows is left: the limit less what was reserved, plus what it
-        // still holds (other processes' unused leases count as spent).
-        let remaining = (self.limit - self.used_db + self.local).max(0);
-        Decision {
-            allowed,
-            limit: self.limit,
-            remaining,
-            reset,
-            retry_after: (reset - now).max(1),
-        }
-    }
-}
-
-/// One app's window in this process. Handing out a call takes a short synchronous lock;
-/// only refilling the lease (a database call) waits on `refill`, one request at a time.
-#[derive(Debug, Default)]
-struct Slot {
-    window: Mutex<Window>,
-    refill: tokio::sync::Mutex<()>,
-}
-
-impl Slot {
-    fn lock(&self) -> std::sync::MutexGuard<'_, Window> {
-        self.window.lock().unwrap_or_else(|p| p.into_inner())
-    }
+    /// The limiter clock's time (Unix seconds).
+    now: i64,
+    reply: oneshot::Sender<Result<(i64, i64), String>>,
 }
 
 pub struct Limiter {
     default_limit: i64,
     pub enabled: bool,
     pub clock: Arc<Clock>,
-    slots: RwLock<HashMap<i64, Arc<Slot>>>,
+    /// The counting thread's queue, started with the first call.
+    counter: Mutex<Option<mpsc::UnboundedSender<Ask>>>,
+    /// Windows known to be used up: app → (hour, limit, when learned).
+    used_up: Mutex<HashMap<i64, (i64, i64, i64)>>,
 }
 
 impl Limiter {
@@ -141,100 +85,161 @@ impl Limiter {
             default_limit,
             enabled,
             clock: Arc::new(Clock::default()),
-            slots: RwLock::new(HashMap::new()),
+            counter: Mutex::new(None),
+            used_up: Mutex::new(HashMap::new()),
         }
     }
 
-    fn slot(&self, app: i64) -> Arc<Slot> {
-        if let Some(slot) = self
-            .slots
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .get(&app)
-        {
-            return slot.clone();
+    fn queue(&self, db: &Db) -> mpsc::UnboundedSender<Ask> {
+        let mut counter = self.counter.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(tx) = counter.as_ref().filter(|tx| !tx.is_closed()) {
+            return tx.clone();
         }
-        let mut map = self.slots.write().unwrap_or_else(|p| p.into_inner());
-        map.entry(app).or_default().clone()
+        let (tx, rx) = mpsc::unbounded_channel();
+        let (db, default_limit) = (db.clone(), self.default_limit);
+        std::thread::Builder::new()
+            .name("chartd-ratelimit".into())
+            .spawn(move || count_calls(rx, db, default_limit))
+            .expect("cannot start the rate-limit thread");
+        *counter = Some(tx.clone());
+        tx
     }
 
     /// Counts one call of `app`; answers whether it may proceed.
     pub async fn check(&self, db: &Db, app: i64) -> Result<Decision, ApiError> {
         let now = self.clock.now().timestamp();
         let hour = now.div_euclid(3600);
-        let slot = self.slot(app);
-        {
-            let mut w = slot.lock();
-            if w.take(hour).is_some() {
-                if w.local <= w.last_grant / 4 && w.last_grant > 8 && !w.prefetching {
-                    w.prefetching = true;
-                    let (slot, db, default) = (slot.clone(), db.clone(), self.default_limit);
-                    actix_web::rt::spawn(async move {
-                        let _refilling = slot.refill.lock().await;
-                        let result = reserve(&db, app, hour, default).await;
-                        let mut w = slot.lock();
-                        w.prefetching = false;
-                        match result {
-                            Ok(outcome) => w.granted(hour, now, outcome),
-                            Err(e) => tracing::warn!(error = %e, "rate-limit lease refill failed"),
-                        }
-                    });
-                }
-                return Ok(w.decision(true, now));
-            }
-        }
-        // The lease is spent: one request refills it while the others wait, then look again.
-        let _refilling = slot.refill.lock().await;
-        let exhausted_at = {
-            let mut w = slot.lock();
-            if w.take(hour).is_some() {
-                return Ok(w.decision(true, now));
-            }
-            w.exhausted_at
+        let reset = (hour + 1) * 3600;
+        let decision = |allowed: bool, limit: i64, remaining: i64| Decision {
+            allowed,
+            limit,
+            remaining: remaining.max(0),
+            reset,
+            retry_after: (reset - now).max(1),
         };
-        if exhausted_at.is_none_or(|at| now - at >= RECHECK_SECS) {
-            let outcome = reserve(db, app, hour, self.default_limit).await?;
-            slot.lock().granted(hour, now, outcome);
+        let known = self
+            .used_up
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&app)
+            .copied();
+        if let Some((h, limit, at)) = known {
+            if h == hour && now - at < RECHECK_SECS {
+                return Ok(decision(false, limit, 0));
+            }
         }
-        let mut w = slot.lock();
-        let allowed = w.take(hour).is_some();
-        Ok(w.decision(allowed, now))
+        let (reply, answer) = oneshot::channel();
+        self.queue(db)
+            .send(Ask {
+                app,
+                hour,
+                now,
+                reply,
+            })
+            .map_err(|_| ApiError::Internal(anyhow::anyhow!("the rate-limit thread stopped")))?;
+        let (limit, place) = answer
+            .await
+            .map_err(|_| ApiError::Internal(anyhow::anyhow!("the rate-limit thread stopped")))?
+            .map_err(|e| ApiError::Internal(anyhow::anyhow!("rate-limit count failed: {e}")))?;
+        let mut used_up = self.used_up.lock().unwrap_or_else(|p| p.into_inner());
+        if place > limit {
+            used_up.insert(app, (hour, limit, now));
+            return Ok(decision(false, limit, 0));
+        }
+        used_up.remove(&app);
+        Ok(decision(true, limit, limit - place))
     }
 }
 
-/// Reserves a lease for `app` in `hour`; answers (the app's limit, the window's count after
-/// the reservation, calls granted — 0 when the window is used up).
-async fn reserve(
-    db: &Db,
-    app: i64,
-    hour: i64,
-    default_limit: i64,
-) -> Result<(i64, i64, i64), ApiError> {
-    db.run(move |conn| {
-        let limit = Sql::new("SELECT rate_limit_per_hour FROM apps WHERE id = ?")
-            .bind(app)
-            .load_one(conn, &[Ty::Int])?
-            .and_then(|r| r[0].as_i64())
-            .unwrap_or(default_limit);
-        Sql::new("INSERT INTO rate_limit_windows (app_id, hour, used, last_grant) VALUES (?, ?, 0, 0) ON CONFLICT DO NOTHING")
-            .bind(app)
-            .bind(hour)
-            .execute(conn)?;
-        // One atomic statement: both SET expressions see the row as it was, so the grant is
-        // computed once from the same `used` on every backend.
-        let grant = "CASE WHEN ? - used >= 4 * ? THEN ? WHEN (? - used) / 4 >= 1 THEN (? - used) / 4 \
-                     WHEN ? - used >= 1 THEN 1 ELSE 0 END";
-        let mut sql = Sql::new(format!(
-            "UPDATE rate_limit_windows SET last_grant = {grant}, used = used + {grant} \
-             WHERE app_id = ? AND hour = ? AND used < ? RETURNING used, last_grant"
-        ));
-        let grant_binds = [limit, MAX_LEASE, MAX_LEASE, limit, limit, limit];
-        sql.binds = grant_binds.iter().chain(grant_binds.iter()).map(|v| Val::from(*v)).collect();
-        sql.binds.extend([Val::from(app), Val::from(hour), Val::from(limit)]);
-        Ok(match sql.load_one(conn, &[Ty::Int, Ty::Int])? {
-            Some(row) => (limit, row[0].as_i64().unwrap_or(limit), row[1].as_i64().unwrap_or(0)),
-            None => (limit, limit, 0),
-        })
-    })
-    .await
+/// The counting thread: takes the calls that are waiting, counts each app's in one statement,
+/// answers each call its place; ends when the limiter is dropped.
+fn count_calls(mut rx: mpsc::UnboundedReceiver<Ask>, db: Db, default_limit: i64) {
+    let mut limits: HashMap<i64, (i64, i64)> = HashMap::new();
+    let mut last = Instant::now() - MIN_GROUP_GAP;
+    while let Some(first) = rx.blocking_recv() {
+        let since = last.elapsed();
+        if since < MIN_GROUP_GAP {
+            std::thread::sleep(MIN_GROUP_GAP - since);
+        }
+        last = Instant::now();
+        let mut asks = vec![first];
+        while let Ok(ask) = rx.try_recv() {
+            asks.push(ask);
+        }
+        // Group by window, keeping arrival order within each.
+        let mut groups: Vec<((i64, i64), Vec<Ask>)> = Vec::new();
+        for ask in asks {
+            let key = (ask.app, ask.hour);
+            match groups.iter_mut().find(|(k, _)| *k == key) {
+                Some((_, g)) => g.push(ask),
+                None => groups.push((key, vec![ask])),
+            }
+        }
+        let mut conn = match db.get() {
+            Ok(c) => c,
+            Err(e) => {
+                for ask in groups.into_iter().flat_map(|(_, g)| g) {
+                    let _ = ask.reply.send(Err(e.to_string()));
+                }
+                continue;
+            }
+        };
+        for ((app, hour), group) in groups {
+            let now = group[0].now;
+            let n = group.len() as i64;
+            let counted = (|| -> diesel::QueryResult<(i64, i64)> {
+                let fresh = limits.get(&app).filter(|(_, at)| now - at < RECHECK_SECS);
+                let limit = match fresh {
+                    Some((limit, _)) => *limit,
+                    None => {
+                        let limit = Sql::new("SELECT rate_limit_per_hour FROM apps WHERE id = ?")
+                            .bind(app)
+                            .load_one(&mut conn, &[Ty::Int])?
+                            .and_then(|r| r[0].as_i64())
+                            .unwrap_or(default_limit);
+                        limits.insert(app, (limit, now));
+                        limit
+                    }
+                };
+                let used = Sql::new(
+                    "INSERT INTO rate_limit_windows (app_id, hour, used, last_grant) \
+                     VALUES (?, ?, ?, 0) ON CONFLICT (app_id, hour) \
+                     DO UPDATE SET used = rate_limit_windows.used + excluded.used RETURNING used",
+                )
+                .bind(app)
+                .bind(hour)
+                .bind(Val::from(n))
+                .load_one(&mut conn, &[Ty::Int])?
+                .and_then(|r| r[0].as_i64())
+                .unwrap_or(i64::MAX);
+                // Refused calls take back their count, so that only served calls are counted
+                // (a raised limit then serves exactly the difference). Every place up to the
+                // limit went to a served call before any count is taken back.
+                let refused = (used - limit).clamp(0, n);
+                if refused > 0 {
+                    Sql::new(
+                        "UPDATE rate_limit_windows SET used = used - ? WHERE app_id = ? AND hour = ?",
+                    )
+                    .bind(Val::from(refused))
+                    .bind(app)
+                    .bind(hour)
+                    .execute(&mut conn)?;
+                }
+                Ok((limit, used))
+            })();
+            match counted {
+                Ok((limit, used)) => {
+                    let first = used - n + 1;
+                    for (i, ask) in group.into_iter().enumerate() {
+                        let _ = ask.reply.send(Ok((limit, first + i as i64)));
+                    }
+                }
+                Err(e) => {
+                    for ask in group {
+                        let _ = ask.reply.send(Err(e.to_string()));
+                    }
+                }
+            }
+        }
+    }
 }
