@@ -405,30 +405,41 @@ impl Drop for Server {
     }
 }
 
-pub async fn serve(app: &TestApp) -> Server {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
+/// A free TCP port on the loopback address.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
         .unwrap()
-        .port();
-    let child = Command::new(env!("CARGO_BIN_EXE_chartd"))
-        .args([
-            "serve",
-            "--bind",
-            &format!("127.0.0.1:{port}"),
-            "--workers",
-            "1",
-        ])
-        .env("CHARTD_DATABASE_URL", &app.settings.store.database_url)
-        .env(
-            "CHARTD_SECRET_KEY",
-            app.settings.store.secret_key.clone().unwrap_or_default(),
-        )
-        .env("CHARTD_LOG", "error")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+        .port()
+}
+
+/// A `chartd serve` process (the real binary) on the test's database, answering /healthz.
+pub async fn serve(app: &TestApp) -> Server {
+    serve_with(app, &[]).await
+}
+
+/// Like [`serve`], with more environment settings.
+pub async fn serve_with(app: &TestApp, env: &[(&str, &str)]) -> Server {
+    let port = free_port();
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_chartd"));
+    cmd.args([
+        "serve",
+        "--bind",
+        &format!("127.0.0.1:{port}"),
+        "--workers",
+        "1",
+    ])
+    .env("CHARTD_DATABASE_URL", &app.settings.store.database_url)
+    .env(
+        "CHARTD_SECRET_KEY",
+        app.settings.store.secret_key.clone().unwrap_or_default(),
+    )
+    .env("CHARTD_LOG", "error")
+    .envs(env.iter().copied())
+    .stdout(Stdio::null())
+    .stderr(Stdio::null());
+    let child = cmd.spawn().unwrap();
     let url = format!("http://127.0.0.1:{port}");
     for _ in 0..200 {
         if app

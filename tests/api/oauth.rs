@@ -1246,11 +1246,7 @@ async fn a_token_without_a_scope_gets_403() {
 #[tokio::test]
 async fn serve_demo_prints_credentials_that_work() {
     let dir = tempfile::tempdir().unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = crate::helpers::free_port();
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_chartd"))
         .args(["serve", "--demo", "--bind", &format!("127.0.0.1:{port}")])
         .current_dir(dir.path())

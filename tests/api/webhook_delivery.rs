@@ -4,7 +4,7 @@
 //! binary killed (-9) while deliveries are pending and in flight.
 
 use std::collections::HashMap;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -12,7 +12,7 @@ use chrono::NaiveDateTime;
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
-use crate::helpers::TestApp;
+use crate::helpers::{free_port, serve_with, Server, TestApp};
 use crate::receiver::{
     call, deliveries, settings, verified_hook, wait_delivery, Behavior, Receiver,
 };
@@ -407,46 +407,16 @@ async fn two_dispatchers_share_the_outbox_and_never_send_an_attempt_twice() {
     dispatcher.stop().await;
 }
 
-/// A `chartd serve` process (the real binary) on the test's database.
-struct Serve(Child);
-
-impl Drop for Serve {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn serve(app: &TestApp, extra: &[(&str, &str)]) -> Serve {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_chartd"));
-    cmd.args([
-        "serve",
-        "--bind",
-        &format!("127.0.0.1:{port}"),
-        "--workers",
-        "1",
-    ])
-    .env("CHARTD_DATABASE_URL", &app.settings.store.database_url)
-    .env(
-        "CHARTD_SECRET_KEY",
-        app.settings.store.secret_key.as_deref().unwrap(),
-    )
-    .env("CHARTD_WEBHOOK_ALLOW_PRIVATE", "true")
-    .env("CHARTD_WEBHOOK_TIMEOUT", "2s")
-    .env("CHARTD_WEBHOOK_LEASE", "9s")
-    .env("CHARTD_WEBHOOK_POLL", "100ms")
-    .env("CHARTD_LOG", "error")
-    .stdout(Stdio::null())
-    .stderr(Stdio::null());
-    for (k, v) in extra {
-        cmd.env(k, v);
-    }
-    Serve(cmd.spawn().unwrap())
+/// A `chartd serve` process on the test's database that delivers webhooks to the receiver.
+async fn serve(app: &TestApp, extra: &[(&str, &str)]) -> Server {
+    let mut env = vec![
+        ("CHARTD_WEBHOOK_ALLOW_PRIVATE", "true"),
+        ("CHARTD_WEBHOOK_TIMEOUT", "2s"),
+        ("CHARTD_WEBHOOK_LEASE", "9s"),
+        ("CHARTD_WEBHOOK_POLL", "100ms"),
+    ];
+    env.extend_from_slice(extra);
+    serve_with(app, &env).await
 }
 
 /// Settings for a test app that only queues deliveries: the spawned processes send them.
@@ -486,7 +456,7 @@ async fn two_server_processes_deliver_each_event_once() {
     );
     let hook = verified_hook(&app, &rx, "a", &["PATIENT_CREATE"]).await;
     let per = [("CHARTD_WEBHOOK_PER_RECEIVER", "3")];
-    let (_one, _two) = (serve(&app, &per), serve(&app, &per));
+    let (_one, _two) = (serve(&app, &per).await, serve(&app, &per).await);
     let n = 80;
     let bodies: Vec<Value> = (0..n).map(|_| app.patient_body(json!({}))).collect();
     let (status, _) = app.post("/api/patients", Value::Array(bodies)).await;
@@ -532,7 +502,7 @@ async fn killing_the_server_loses_no_delivery_pending_or_in_flight() {
     assert_eq!(expected.len(), n);
 
     let per = [("CHARTD_WEBHOOK_PER_RECEIVER", "2")];
-    let mut first = serve(&app, &per);
+    let mut first = serve(&app, &per).await;
     // Kill -9 once two requests are in flight (and some are done).
     let until = Instant::now() + Duration::from_secs(20);
     while rx.posts("a").len() < 4 && Instant::now() < until {
@@ -548,7 +518,7 @@ async fn killing_the_server_loses_no_delivery_pending_or_in_flight() {
     );
 
     // Restarted, it delivers every one (those in flight once their lease ran out).
-    let _second = serve(&app, &[]);
+    let _second = serve(&app, &[]).await;
     let log = all_delivered(&app, hook, n, 60).await;
     let undelivered: Vec<&Value> = log.iter().filter(|d| d["status"] != "delivered").collect();
     assert!(undelivered.is_empty(), "{undelivered:?}");
@@ -570,12 +540,8 @@ async fn a_worker_process_delivers_without_the_api_and_stops_cleanly() {
     let app = TestApp::with_settings(queue_only()).await;
     let rx = Receiver::start();
     let hook = verified_hook(&app, &rx, "a", &["PATIENT_CREATE"]).await;
-    let metrics_port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let mut worker = Serve(
+    let metrics_port = free_port();
+    let mut worker = Server(
         Command::new(env!("CARGO_BIN_EXE_chartd"))
             .args([
                 "worker",
@@ -590,6 +556,7 @@ async fn a_worker_process_delivers_without_the_api_and_stops_cleanly() {
             .stderr(Stdio::null())
             .spawn()
             .unwrap(),
+        String::new(),
     );
     app.create_patient(json!({})).await;
     let log = all_delivered(&app, hook, 1, 20).await;
