@@ -6,10 +6,14 @@ use std::time::Instant;
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{HeaderName, HeaderValue};
+use actix_web::http::Method;
 use actix_web::middleware::Next;
 use actix_web::{web, HttpMessage};
 
+use futures_util::future;
+
 use crate::error::ApiError;
+use crate::ratelimit::Decision;
 use crate::state::{AppState, RequestLabels};
 
 /// Counts and times each request, and answers its request id in X-Request-Id.
@@ -58,7 +62,7 @@ pub async fn observe(
     Ok(res)
 }
 
-fn limit_headers(headers: &mut actix_web::http::header::HeaderMap, d: &crate::ratelimit::Decision) {
+fn limit_headers(headers: &mut actix_web::http::header::HeaderMap, d: &Decision) {
     for (name, value) in [
         ("x-ratelimit-limit", d.limit),
         ("x-ratelimit-remaining", d.remaining),
@@ -122,26 +126,56 @@ async fn gate<B: MessageBody>(
     if !state.limiter.enabled {
         return Ok(next.call(req).await?.map_into_left_body());
     }
-    let decision = match state.limiter.check(&state.db, app_id).await {
-        Ok(d) => d,
+    if matches!(*req.method(), Method::GET | Method::HEAD) {
+        // A read changes nothing, so it runs while its call is counted, and its answer waits
+        // for the count: the count's wait is hidden behind the read's own. A refused read's
+        // answer is dropped unsent.
+        let (decision, res) =
+            future::join(state.limiter.check(&state.db, app_id), next.call(req)).await;
+        let res = res?;
+        return Ok(match decision.map(refusal) {
+            Ok(Ok(decision)) => {
+                let mut res = res.map_into_left_body();
+                limit_headers(res.headers_mut(), &decision);
+                res
+            }
+            Ok(Err((e, decision))) => {
+                let mut res = ServiceResponse::from_err(e, res.request().clone());
+                limit_headers(res.headers_mut(), &decision);
+                res.map_into_right_body()
+            }
+            Err(e) => ServiceResponse::from_err(e, res.request().clone()).map_into_right_body(),
+        });
+    }
+    // A write waits for its count before it starts: a refused write never happens.
+    let decision = match state.limiter.check(&state.db, app_id).await.map(refusal) {
+        Ok(Ok(d)) => d,
+        Ok(Err((e, decision))) => {
+            let mut res = req.error_response(e);
+            limit_headers(res.headers_mut(), &decision);
+            return Ok(res.map_into_right_body());
+        }
         Err(e) => return Ok(req.error_response(e).map_into_right_body()),
     };
-    if !decision.allowed {
-        let err = ApiError::Throttled {
-            retry_after: decision.retry_after as u64,
-            detail: format!(
-                "Request was throttled: this application's limit of {} calls per hour is used up. \
-                 Expected available in {} seconds.",
-                decision.limit, decision.retry_after
-            ),
-        };
-        let mut res = req.error_response(err);
-        limit_headers(res.headers_mut(), &decision);
-        return Ok(res.map_into_right_body());
-    }
     let mut res = next.call(req).await?;
     limit_headers(res.headers_mut(), &decision);
     Ok(res.map_into_left_body())
+}
+
+/// The decision, or the 429 it means.
+fn refusal(decision: Decision) -> Result<Decision, (ApiError, Decision)> {
+    if decision.allowed {
+        return Ok(decision);
+    }
+    let err = ApiError::Throttled {
+        retry_after: decision.retry_after as u64,
+        detail: format!(
+            "Request was throttled: this application's limit of {} calls per hour is used up. \
+             Expected available in {} seconds.",
+            decision.limit, decision.retry_after
+        ),
+    };
+    Err((err, decision))
 }
 
 /// Accepts every path with and without its trailing slash (published clients use both) and

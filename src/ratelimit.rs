@@ -6,17 +6,21 @@
 //! refused, however many processes share the database, and X-RateLimit-Remaining (the limit
 //! less the call's place) never goes up within a window and drops by one per sequential call.
 //!
-//! To keep this cheap a process counts in groups ("group commit"): calls wait on one counting
-//! thread, which takes every call that arrived meanwhile and counts them with one statement
-//! per app, giving out the places in arrival order. A statement starts at most every
-//! `MIN_GROUP_GAP` while calls keep coming (an idle limiter answers at once), so at high rates
-//! the database sees a few thousand small writes a second per process whatever the call rate.
+//! To keep this cheap a process counts in groups ("group commit"), at two levels. The calls
+//! that arrive together on one worker thread join one local group, sent by a small task of
+//! that thread, so a call costs no wake-up of another thread. One counting thread per process
+//! takes every group that arrived meanwhile and counts them with one statement per app, giving
+//! out the places in arrival order; the worker hands them to its calls. A statement starts at
+//! most every `MIN_GROUP_GAP` while calls keep coming (an idle limiter answers at once), so at
+//! high rates the database sees at most a thousand small writes a second per process whatever
+//! the call rate, and a call waits at most about that long for its place.
 //! Once a window is used up the process refuses that app's calls without counting, asking the
 //! database again every `RECHECK_SECS` (an operator may raise the limit); an app's limit is
 //! read again as often.
 
+use std::cell::RefCell;
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -26,7 +30,7 @@ use crate::db::{Db, Sql, Ty, Val};
 use crate::error::ApiError;
 
 /// The shortest time between two counting statements of a busy process.
-const MIN_GROUP_GAP: Duration = Duration::from_micros(200);
+const MIN_GROUP_GAP: Duration = Duration::from_millis(1);
 /// How long a used-up window and an app's limit are believed without asking again (seconds).
 const RECHECK_SECS: i64 = 5;
 
@@ -59,17 +63,44 @@ pub struct Decision {
     pub retry_after: i64,
 }
 
-/// One call waiting for its place: (app, hour) and where to answer (the app's limit, the
-/// call's place in the window).
-struct Ask {
+/// Where a call's answer goes: the app's limit and the call's place in the window.
+type Reply = oneshot::Sender<Result<(i64, i64), String>>;
+
+/// One call waiting on its worker thread for its place.
+struct Call {
     app: i64,
     hour: i64,
     /// The limiter clock's time (Unix seconds).
     now: i64,
-    reply: oneshot::Sender<Result<(i64, i64), String>>,
+    reply: Reply,
 }
 
+/// `n` calls of one window, sent together by one worker thread to the counting thread, which
+/// answers the app's limit and the place of the first (the others follow it).
+struct Ask {
+    app: i64,
+    hour: i64,
+    now: i64,
+    n: i64,
+    reply: Reply,
+}
+
+/// A worker thread's calls not yet sent, per limiter (tests run several in one process).
+#[derive(Default)]
+struct Local {
+    calls: Vec<Call>,
+    sending: bool,
+}
+
+thread_local! {
+    static LOCAL: RefCell<HashMap<usize, Local>> = RefCell::new(HashMap::new());
+}
+
+static NEXT_LIMITER: AtomicUsize = AtomicUsize::new(0);
+
 pub struct Limiter {
+    /// Tells this limiter's calls apart in the worker threads' [`LOCAL`] groups.
+    id: usize,
     default_limit: i64,
     pub enabled: bool,
     pub clock: Arc<Clock>,
@@ -82,6 +113,7 @@ pub struct Limiter {
 impl Limiter {
     pub fn new(default_limit: i64, enabled: bool) -> Limiter {
         Limiter {
+            id: NEXT_LIMITER.fetch_add(1, Ordering::Relaxed),
             default_limit,
             enabled,
             clock: Arc::new(Clock::default()),
@@ -105,7 +137,8 @@ impl Limiter {
         tx
     }
 
-    /// Counts one call of `app`; answers whether it may proceed.
+    /// Counts one call of `app`; answers whether it may proceed. Runs on an actix worker
+    /// thread (a tokio `LocalSet`), where the thread's calls are grouped.
     pub async fn check(&self, db: &Db, app: i64) -> Result<Decision, ApiError> {
         let now = self.clock.now().timestamp();
         let hour = now.div_euclid(3600);
@@ -129,14 +162,22 @@ impl Limiter {
             }
         }
         let (reply, answer) = oneshot::channel();
-        self.queue(db)
-            .send(Ask {
-                app,
-                hour,
-                now,
-                reply,
-            })
-            .map_err(|_| ApiError::Internal(anyhow::anyhow!("the rate-limit thread stopped")))?;
+        let call = Call {
+            app,
+            hour,
+            now,
+            reply,
+        };
+        // The first waiting call of this thread starts the task that sends them.
+        let start_sending = LOCAL.with(|local| {
+            let mut local = local.borrow_mut();
+            let mine = local.entry(self.id).or_default();
+            mine.calls.push(call);
+            !std::mem::replace(&mut mine.sending, true)
+        });
+        if start_sending {
+            tokio::task::spawn_local(send_groups(self.id, self.queue(db)));
+        }
         let (limit, place) = answer
             .await
             .map_err(|_| ApiError::Internal(anyhow::anyhow!("the rate-limit thread stopped")))?
@@ -151,8 +192,65 @@ impl Limiter {
     }
 }
 
-/// The counting thread: takes the calls that are waiting, counts each app's in one statement,
-/// answers each call its place; ends when the limiter is dropped.
+/// Sends the worker thread's waiting calls, one group per window, and hands each call its
+/// place; then the calls that arrived meanwhile, until none is waiting. A worker thus has at
+/// most one group per window at the counting thread at a time. Runs as a task of its own, so
+/// that a call that goes away leaves the others waiting for nothing.
+async fn send_groups(limiter: usize, queue: mpsc::UnboundedSender<Ask>) {
+    // Calls that became ready together with the first join it before the group leaves.
+    tokio::task::yield_now().await;
+    loop {
+        let calls = LOCAL.with(|local| {
+            let mut local = local.borrow_mut();
+            let mine = local.entry(limiter).or_default();
+            mine.sending = !mine.calls.is_empty();
+            std::mem::take(&mut mine.calls)
+        });
+        if calls.is_empty() {
+            return;
+        }
+        let mut groups: Vec<Vec<Call>> = Vec::new();
+        for call in calls {
+            match groups
+                .iter_mut()
+                .find(|g| (g[0].app, g[0].hour) == (call.app, call.hour))
+            {
+                Some(g) => g.push(call),
+                None => groups.push(vec![call]),
+            }
+        }
+        let mut answers = Vec::with_capacity(groups.len());
+        for group in &groups {
+            let (reply, answer) = oneshot::channel();
+            let ask = Ask {
+                app: group[0].app,
+                hour: group[0].hour,
+                now: group[0].now,
+                n: group.len() as i64,
+                reply,
+            };
+            answers.push(queue.send(ask).ok().map(|()| answer));
+        }
+        for (group, answer) in groups.into_iter().zip(answers) {
+            let answer = match answer {
+                Some(answer) => answer.await.unwrap_or_else(|_| Err(STOPPED.into())),
+                None => Err(STOPPED.into()),
+            };
+            for (i, call) in group.into_iter().enumerate() {
+                let _ = call.reply.send(
+                    answer
+                        .clone()
+                        .map(|(limit, first)| (limit, first + i as i64)),
+                );
+            }
+        }
+    }
+}
+
+const STOPPED: &str = "the rate-limit thread stopped";
+
+/// The counting thread: takes the groups that are waiting, counts each app's in one statement,
+/// answers each group its first place; ends when the limiter is dropped.
 fn count_calls(mut rx: mpsc::UnboundedReceiver<Ask>, db: Db, default_limit: i64) {
     let mut limits: HashMap<i64, (i64, i64)> = HashMap::new();
     let mut last = Instant::now() - MIN_GROUP_GAP;
@@ -186,7 +284,7 @@ fn count_calls(mut rx: mpsc::UnboundedReceiver<Ask>, db: Db, default_limit: i64)
         };
         for ((app, hour), group) in groups {
             let now = group[0].now;
-            let n = group.len() as i64;
+            let n: i64 = group.iter().map(|ask| ask.n).sum();
             let counted = (|| -> diesel::QueryResult<(i64, i64)> {
                 let fresh = limits.get(&app).filter(|(_, at)| now - at < RECHECK_SECS);
                 let limit = match fresh {
@@ -229,9 +327,10 @@ fn count_calls(mut rx: mpsc::UnboundedReceiver<Ask>, db: Db, default_limit: i64)
             })();
             match counted {
                 Ok((limit, used)) => {
-                    let first = used - n + 1;
-                    for (i, ask) in group.into_iter().enumerate() {
-                        let _ = ask.reply.send(Ok((limit, first + i as i64)));
+                    let mut first = used - n + 1;
+                    for ask in group {
+                        let _ = ask.reply.send(Ok((limit, first)));
+                        first += ask.n;
                     }
                 }
                 Err(e) => {

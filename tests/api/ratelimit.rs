@@ -143,6 +143,50 @@ async fn fifty_concurrent_calls_against_a_limit_of_twenty_give_exactly_twenty() 
 }
 
 #[tokio::test]
+async fn writes_beyond_the_limit_leave_no_trace_and_refused_reads_carry_no_data() {
+    let app = TestApp::new().await;
+    mid_hour(&app);
+    let (_, token) = limited(&app, 6);
+    let before = app.count("SELECT COUNT(*) FROM patients", vec![]);
+    // Ten concurrent creates against the six calls left: six patients, four 429s.
+    let body = app.patient_body(serde_json::json!({"last_name": "Limited"}));
+    let calls = (0..10).map(|_| {
+        let req = app
+            .client
+            .post(app.url("/api/patients"))
+            .bearer_auth(&token)
+            .json(&body);
+        async move { req.send().await.unwrap().status() }
+    });
+    let statuses = futures_util::future::join_all(calls).await;
+    let created = statuses
+        .iter()
+        .filter(|s| **s == StatusCode::CREATED)
+        .count();
+    let throttled = statuses
+        .iter()
+        .filter(|s| **s == StatusCode::TOO_MANY_REQUESTS)
+        .count();
+    assert_eq!((created, throttled), (6, 4), "{statuses:?}");
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM patients", vec![]) - before,
+        6
+    );
+    // A read past the limit answers the 429, not the patient.
+    let patient = app.create_patient(serde_json::json!({})).await;
+    let res = app
+        .client
+        .get(app.url(&format!("/api/patients/{}", patient["id"])))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
+    let text = res.text().await.unwrap();
+    assert!(!text.contains("first_name"), "{text}");
+}
+
+#[tokio::test]
 async fn two_server_processes_share_one_exact_limit() {
     let app = TestApp::new().await;
     let (one, two) = (serve(&app).await, serve(&app).await);
