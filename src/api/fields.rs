@@ -4,6 +4,7 @@
 use chrono::{Datelike, NaiveDate, NaiveDateTime, NaiveTime, Timelike};
 use serde_json::{Map, Value};
 
+use crate::api::keys;
 use crate::api::resource::{Absent, Access, Field, JsonShape, Kind, Record, Resource};
 use crate::db::Val;
 use crate::error::FieldErrors;
@@ -93,7 +94,7 @@ pub fn default_value(f: &Field) -> Val {
         (Absent::Bool(b), _) => Val::Bool(Some(b)),
         (Absent::Empty, Kind::Str) => Val::Text(Some(String::new())),
         (Absent::Empty, Kind::Bool) => Val::Bool(Some(false)),
-        (Absent::Empty, Kind::Json(JsonShape::Object)) => Val::Text(Some("{}".into())),
+        (Absent::Empty, Kind::Json(shape)) if shape.is_object() => Val::Text(Some("{}".into())),
         (Absent::Empty, Kind::Json(_)) => Val::Text(Some("[]".into())),
         (Absent::Empty, Kind::Choice(values)) => {
             Val::Text(Some(values.first().copied().unwrap_or("").to_string()))
@@ -215,6 +216,15 @@ fn coerce_kind(f: &Field, v: &Value, form: bool) -> Result<Val, String> {
                 }
                 other => other,
             };
+            match shape {
+                JsonShape::Keys(keys) => {
+                    return keys::check_object(keys, v).map(|v| Val::Text(Some(v.to_string())));
+                }
+                JsonShape::KeyedList(keys) => {
+                    return keys::check_list(keys, v).map(|v| Val::Text(Some(v.to_string())));
+                }
+                _ => {}
+            }
             let ok = match (shape, v) {
                 (JsonShape::Object, Value::Object(_)) => true,
                 (JsonShape::ObjectList, Value::Array(a)) => a.iter().all(Value::is_object),
@@ -236,8 +246,8 @@ fn coerce_kind(f: &Field, v: &Value, form: bool) -> Result<Val, String> {
 
 fn shape_name(shape: JsonShape) -> &'static str {
     match shape {
-        JsonShape::Object => "an object",
-        JsonShape::ObjectList => "a list of objects",
+        JsonShape::Object | JsonShape::Keys(_) => "an object",
+        JsonShape::ObjectList | JsonShape::KeyedList(_) => "a list of objects",
         JsonShape::IntList => "a list of integers",
         JsonShape::StrList => "a list of strings",
         JsonShape::ScalarList => "a list of integers or strings",

@@ -11,6 +11,7 @@ pub mod fields;
 pub mod files;
 pub mod filters;
 pub mod handlers;
+pub mod keys;
 pub mod openapi;
 pub mod pagination;
 pub mod registry;

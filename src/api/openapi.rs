@@ -16,7 +16,9 @@ use utoipa::openapi::{ContentBuilder, Ref, RefOr, Required, ResponseBuilder};
 use crate::api::action::{Action, Answer, Method};
 use crate::api::auth::{Perm, Scope};
 use crate::api::compiled::Compiled;
-use crate::api::resource::{Access, Field, Filter, FilterKind, JsonShape, Kind, Resource};
+use crate::api::resource::{
+    Access, Field, Filter, FilterKind, JsonShape, Key, KeyKind, Kind, Resource,
+};
 
 pub use utoipa::openapi::path::Paths;
 
@@ -45,9 +47,48 @@ pub fn kind_schema(kind: Kind) -> ObjectBuilder {
             )),
         Kind::Float => ty(Type::Number).format(Some(SchemaFormat::KnownFormat(KnownFormat::Double))),
         Kind::Choice(values) => ty(Type::String).enum_values(Some(values.iter().copied())),
+        Kind::Json(JsonShape::Keys(keys)) => nested_schema(keys),
         Kind::Json(JsonShape::Object) => ty(Type::Object),
         Kind::Json(_) => ty(Type::Array),
     }
+}
+
+/// An object with declared keys: its properties, required keys, and nothing else.
+fn nested_schema(keys: &[Key]) -> ObjectBuilder {
+    let mut b = ty(Type::Object).additional_properties(Some(
+        utoipa::openapi::schema::AdditionalProperties::FreeForm(false),
+    ));
+    for key in keys {
+        let mut p = match key.kind {
+            KeyKind::Text => ty(Type::String),
+            KeyKind::Int(_) => ty(Type::Integer),
+            KeyKind::Number => ty(Type::Number),
+            KeyKind::Bool => ty(Type::Boolean),
+            KeyKind::Date => {
+                ty(Type::String).format(Some(SchemaFormat::KnownFormat(KnownFormat::Date)))
+            }
+            KeyKind::Time => ty(Type::String).examples(["09:00:00"]),
+            KeyKind::Choice(values) => ty(Type::String).enum_values(Some(values.iter().copied())),
+            KeyKind::Strs => {
+                return b.property(
+                    key.name,
+                    ArrayBuilder::new().items(ty(Type::String)).build(),
+                )
+            }
+            KeyKind::Object(inner) => nested_schema(inner),
+        };
+        if let KeyKind::Int(Some((least, most))) = key.kind {
+            p = p.minimum(Some(least)).maximum(Some(most));
+        }
+        if !key.doc.is_empty() {
+            p = p.description(Some(key.doc));
+        }
+        b = b.property(key.name, p);
+        if key.required {
+            b = b.required(key.name);
+        }
+    }
+    b
 }
 
 fn field_schema(f: &Field) -> RefOr<Schema> {
@@ -69,15 +110,16 @@ fn field_schema(f: &Field) -> RefOr<Schema> {
             Kind::Int | Kind::Ref(_) => Type::Integer,
             Kind::Bool => Type::Boolean,
             Kind::Float => Type::Number,
-            Kind::Json(JsonShape::Object) => Type::Object,
+            Kind::Json(shape) if shape.is_object() => Type::Object,
             Kind::Json(_) => Type::Array,
             _ => Type::String,
         };
         b = b.schema_type(SchemaType::from_iter([base, Type::Null]));
     }
     if let Kind::Json(shape) = f.kind {
-        if shape != JsonShape::Object {
+        if !shape.is_object() {
             let item = match shape {
+                JsonShape::KeyedList(keys) => nested_schema(keys),
                 JsonShape::IntList => ty(Type::Integer),
                 JsonShape::StrList => ty(Type::String),
                 JsonShape::ScalarList => ty(Type::Integer)

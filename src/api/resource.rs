@@ -13,6 +13,7 @@ use actix_web::web;
 use crate::api::action::Action;
 use crate::api::auth::{Perm, Scope};
 use crate::api::compiled::Compiled;
+pub use crate::api::keys::{Key, KeyKind};
 use crate::api::write::Write;
 use crate::api::Ctx;
 use crate::db::{Conn, Ty, Val};
@@ -51,12 +52,25 @@ pub enum Kind {
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum JsonShape {
+    /// Any object.
     Object,
+    /// Any list of objects.
     ObjectList,
+    /// An object with declared keys ([`Field::keys`]).
+    Keys(&'static [Key]),
+    /// A list of objects with declared keys.
+    KeyedList(&'static [Key]),
     IntList,
     StrList,
     /// A list of integers and/or strings (e.g. diagnosis pointers given as numbers or codes).
     ScalarList,
+}
+
+impl JsonShape {
+    /// An object (rather than a list).
+    pub fn is_object(self) -> bool {
+        matches!(self, JsonShape::Object | JsonShape::Keys(_))
+    }
 }
 
 impl Kind {
@@ -178,6 +192,16 @@ impl Field {
     /// The `id` key every object has.
     pub const fn id() -> Field {
         Field::int("id").read_only()
+    }
+    /// Declares the keys of an object (or of each object of a list): checked on write,
+    /// stored in canonical form, documented.
+    pub const fn keys(mut self, keys: &'static [Key]) -> Field {
+        self.kind = match self.kind {
+            Kind::Json(JsonShape::Object) => Kind::Json(JsonShape::Keys(keys)),
+            Kind::Json(JsonShape::ObjectList) => Kind::Json(JsonShape::KeyedList(keys)),
+            _ => panic!("keys() is for object fields"),
+        };
+        self
     }
     pub const fn required(mut self) -> Field {
         self.access = Access::Required;

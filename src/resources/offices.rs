@@ -11,11 +11,10 @@ use serde_json::{json, Value};
 
 use crate::api::action::{Action, Method, Reply, Run};
 use crate::api::auth::Scope;
-use crate::api::fields::parse_time;
-use crate::api::resource::{Field, Hooks, Resource, Verbs};
+use crate::api::resource::{Field, Hooks, Key, Resource, Verbs};
 use crate::api::Write;
 use crate::db::{Sql, Ty, Val};
-use crate::error::{ApiError, FieldErrors};
+use crate::error::ApiError;
 
 pub static RESOURCE: Resource = Resource {
     path: "offices",
@@ -47,12 +46,11 @@ pub static RESOURCE: Resource = Resource {
             .read_only()
             .doc("Truncated to the hour. Default 24:00:00."),
         Field::boolean("online_scheduling").doc("Default false."),
-        Field::objects("online_timeslots").verbose().doc(
-            "[{\"weekday\": 0-6 (Monday=0), \"start_time\": \"HH:MM\", \"end_time\": \"HH:MM\"}]",
-        ),
-        Field::objects("exam_rooms")
-            .read_only()
-            .doc("[{\"index\": 1, \"name\": \"Exam 1\", \"online_scheduling\": true}]"),
+        Field::objects("online_timeslots")
+            .keys(TIMESLOT)
+            .verbose()
+            .doc("Start before end."),
+        Field::objects("exam_rooms").keys(EXAM_ROOM).read_only(),
         Field::boolean("archived")
             .read_only()
             .doc("Soft-deleted; should not be used."),
@@ -62,49 +60,34 @@ pub static RESOURCE: Resource = Resource {
     ..Resource::DEFAULT
 };
 
-struct OfficeHooks;
+const TIMESLOT: &[Key] = &[
+    Key::int_in("weekday", 0, 6).required().doc("Monday=0."),
+    Key::time("start_time").required(),
+    Key::time("end_time").required(),
+];
 
-/// Checks each online timeslot and writes it back in canonical form.
-fn normalize_timeslots(raw: &str, errors: &mut FieldErrors) -> Option<String> {
-    let slots: Vec<Value> = serde_json::from_str(raw).unwrap_or_default();
-    let mut out = Vec::with_capacity(slots.len());
-    for (i, s) in slots.iter().enumerate() {
-        let weekday = s
-            .get("weekday")
-            .and_then(Value::as_i64)
-            .filter(|d| (0..=6).contains(d));
-        let time = |k: &str| {
-            s.get(k)
-                .and_then(Value::as_str)
-                .and_then(|t| parse_time(t).ok())
-        };
-        match (weekday, time("start_time"), time("end_time")) {
-            (Some(d), Some(a), Some(b)) if a < b => {
-                out.push(json!({"weekday": d, "start_time": a, "end_time": b}))
-            }
-            _ => errors.add(
-                "online_timeslots",
-                format!(
-                    "Item {i}: expected {{\"weekday\": 0-6, \"start_time\": \"HH:MM\", \
-                     \"end_time\": \"HH:MM\"}} with start before end."
-                ),
-            ),
-        }
-    }
-    errors.is_empty().then(|| Value::Array(out).to_string())
-}
+const EXAM_ROOM: &[Key] = &[
+    Key::int("index").doc("Appointments name their room by this."),
+    Key::text("name"),
+    Key::boolean("online_scheduling"),
+];
+
+struct OfficeHooks;
 
 impl Hooks for OfficeHooks {
     fn validate(&self, w: &mut Write) -> Result<(), ApiError> {
-        if let Some(raw) = w
-            .rec
-            .get("online_timeslots")
-            .and_then(Val::as_str)
-            .map(str::to_string)
+        let Some(raw) = w.rec.get("online_timeslots").and_then(Val::as_str) else {
+            return Ok(());
+        };
+        let slots: Vec<Value> = serde_json::from_str(raw).unwrap_or_default();
+        if let Some(i) = slots
+            .iter()
+            .position(|s| s["start_time"].as_str() >= s["end_time"].as_str())
         {
-            if let Some(clean) = normalize_timeslots(&raw, w.errors) {
-                w.rec.set("online_timeslots", Val::from(clean));
-            }
+            w.errors.add(
+                "online_timeslots",
+                format!("Item {i}: start_time must be before end_time."),
+            );
         }
         Ok(())
     }

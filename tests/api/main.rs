@@ -15,6 +15,7 @@ mod helpers;
 mod iframe;
 mod labs;
 mod medications;
+mod nested;
 mod oauth;
 mod ops;
 mod patients;

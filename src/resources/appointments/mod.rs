@@ -69,7 +69,7 @@ pub static RESOURCE: Resource = Resource {
             .read_only()
             .verbose()
             .doc("[{\"from_status\", \"to_status\", \"datetime\"}] for every status change."),
-        Field::object("vitals").verbose(),
+        Field::object("vitals").keys(rules::VITALS).verbose(),
         Field::objects("custom_vitals")
             .verbose()
             .doc("[{\"vital_type\": ID of /api/custom_vitals, \"value\": \"...\"}]"),

@@ -7,7 +7,7 @@ use serde_json::{json, Value};
 
 use crate::api::compiled::now;
 use crate::api::filters::Params;
-use crate::api::resource::{Hooks, Op, Record};
+use crate::api::resource::{Hooks, Key, Op, Record};
 use crate::api::Ctx;
 use crate::api::Write;
 use crate::db::{Conn, Sql, Ty, Val};
@@ -19,24 +19,24 @@ pub struct AppointmentHooks;
 /// Statuses that free the slot: such appointments never conflict.
 const INACTIVE: &[&str] = &["Cancelled", "Rescheduled", "No Show"];
 
-/// Keys of the `vitals` object and whether each is a number (else text).
-const VITALS: &[(&str, bool)] = &[
-    ("height", true),
-    ("height_units", false),
-    ("weight", true),
-    ("weight_units", false),
-    ("bmi", true),
-    ("blood_pressure_1", true),
-    ("blood_pressure_2", true),
-    ("temperature", true),
-    ("temperature_units", false),
-    ("pulse", true),
-    ("respiratory_rate", true),
-    ("oxygen_saturation", true),
-    ("pain", true),
-    ("head_circumference", true),
-    ("head_circumference_units", false),
-    ("smoking_status", false),
+/// Keys of the `vitals` object.
+pub const VITALS: &[Key] = &[
+    Key::number("height"),
+    Key::text("height_units"),
+    Key::number("weight"),
+    Key::text("weight_units"),
+    Key::number("bmi"),
+    Key::number("blood_pressure_1"),
+    Key::number("blood_pressure_2"),
+    Key::number("temperature"),
+    Key::text("temperature_units"),
+    Key::number("pulse"),
+    Key::number("respiratory_rate"),
+    Key::number("oxygen_saturation"),
+    Key::number("pain"),
+    Key::number("head_circumference"),
+    Key::text("head_circumference_units"),
+    Key::text("smoking_status"),
 ];
 
 /// A key's value after this write: the new one if given, else the stored one.
@@ -108,34 +108,6 @@ const CUSTOM_VITALS: CustomValues = CustomValues {
     data_type: "t.data_type",
     allowed: "t.allowed_values",
 };
-
-/// Checks the vitals object: known keys only, numbers where a number is expected.
-fn check_vitals(raw: &str) -> Result<String, String> {
-    let obj: serde_json::Map<String, Value> =
-        serde_json::from_str(raw).map_err(|_| "Expected an object.".to_string())?;
-    for (k, v) in &obj {
-        let Some((_, numeric)) = VITALS.iter().find(|(name, _)| name == k) else {
-            let known: Vec<&str> = VITALS.iter().map(|(n, _)| *n).collect();
-            return Err(format!(
-                "Unknown vital \"{k}\"; known: {}.",
-                known.join(", ")
-            ));
-        };
-        let ok = match v {
-            Value::Null => true,
-            Value::Number(_) => *numeric,
-            Value::String(s) => !*numeric || s.is_empty() || s.trim().parse::<f64>().is_ok(),
-            _ => false,
-        };
-        if !ok {
-            return Err(format!(
-                "{k}: expected {}.",
-                if *numeric { "a number" } else { "text" }
-            ));
-        }
-    }
-    Ok(Value::Object(obj).to_string())
-}
 
 impl Hooks for AppointmentHooks {
     fn validate(&self, w: &mut Write) -> Result<(), ApiError> {
@@ -209,17 +181,6 @@ impl Hooks for AppointmentHooks {
             match CUSTOM_VITALS.check(w.ctx, w.conn, &raw)? {
                 Ok(clean) => w.rec.set("custom_vitals", Val::from(clean)),
                 Err(msg) => w.errors.add("custom_vitals", msg),
-            }
-        }
-        if let Some(raw) = w
-            .rec
-            .get("vitals")
-            .and_then(Val::as_str)
-            .map(str::to_string)
-        {
-            match check_vitals(&raw) {
-                Ok(clean) => w.rec.set("vitals", Val::from(clean)),
-                Err(msg) => w.errors.add("vitals", msg),
             }
         }
 

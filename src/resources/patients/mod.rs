@@ -86,12 +86,24 @@ pub static RESOURCE: Resource = Resource {
         Field::date("patient_photo_date")
             .nullable()
             .doc("Cannot be passed without patient_photo."),
-        Field::object("primary_insurance").verbose(),
-        Field::object("secondary_insurance").verbose(),
-        Field::object("tertiary_insurance").verbose(),
-        Field::object("auto_accident_insurance").verbose(),
-        Field::object("workers_comp_insurance").verbose(),
-        Field::object("referring_doctor").verbose(),
+        Field::object("primary_insurance")
+            .keys(nested::INSURANCE)
+            .verbose(),
+        Field::object("secondary_insurance")
+            .keys(nested::INSURANCE)
+            .verbose(),
+        Field::object("tertiary_insurance")
+            .keys(nested::INSURANCE)
+            .verbose(),
+        Field::object("auto_accident_insurance")
+            .keys(nested::AUTO_ACCIDENT)
+            .verbose(),
+        Field::object("workers_comp_insurance")
+            .keys(nested::WORKERS_COMP)
+            .verbose(),
+        Field::object("referring_doctor")
+            .keys(nested::REFERRING_DOCTOR)
+            .verbose(),
         Field::objects("custom_demographics")
             .verbose()
             .doc("[{\"field_type\": ID of /api/custom_demographics, \"value\": \"...\"}]"),

@@ -42,14 +42,6 @@ impl Hooks for PatientHooks {
             );
         }
 
-        for key in nested::OBJECT_KEYS {
-            if let Some(raw) = w.rec.get(key).and_then(Val::as_str).map(str::to_string) {
-                match nested::check(key, &raw) {
-                    Ok(clean) => w.rec.set(key, Val::from(clean)),
-                    Err(msg) => w.errors.add(*key, msg),
-                }
-            }
-        }
         let profile = w
             .text("patient_payment_profile")
             .unwrap_or_default()
