@@ -86,9 +86,30 @@ pub fn parse_date_range(s: &str) -> Option<(NaiveDate, NaiveDate)> {
     (a <= b).then_some((a, b))
 }
 
-/// Adds `AND ...` conditions for every declared filter present in `params`.
-pub fn apply(res: &Resource, params: &Params, sql: &mut Sql) -> Result<(), ApiError> {
+/// Adds `AND ...` conditions for every declared filter present in `params`; `group` is the
+/// caller's practice group.
+pub fn apply(res: &Resource, params: &Params, group: i64, sql: &mut Sql) -> Result<(), ApiError> {
     let mut errors = FieldErrors::default();
+    let needs = res.list_needs_one_of;
+    if !needs.is_empty()
+        && needs
+            .iter()
+            .all(|p| params.get(p).is_none_or(str::is_empty))
+    {
+        let names = match needs {
+            [one] => one.to_string(),
+            [rest @ .., last] => format!("one of the {} or {last}", rest.join(", ")),
+            [] => unreachable!(),
+        };
+        errors.add(
+            needs[0],
+            format!(
+                "Listing {} needs the {names} parameter{}.",
+                res.path.replace('_', " "),
+                if needs.len() > 1 { "s" } else { "" }
+            ),
+        );
+    }
     for f in res.filters {
         let Some(raw) = params.get(f.param) else {
             continue;
@@ -96,8 +117,14 @@ pub fn apply(res: &Resource, params: &Params, sql: &mut Sql) -> Result<(), ApiEr
         if raw.is_empty() && !matches!(f.kind, FilterKind::Flag) {
             continue;
         }
-        if let Err(msg) = apply_one(res, f, raw, sql) {
+        if let Err(msg) = apply_one(res, f, raw, group, sql) {
             errors.add(f.param, msg);
+        }
+        if let Some(other) = f.needs.filter(|o| params.get(o).is_none_or(str::is_empty)) {
+            errors.add(
+                other,
+                format!("The {other} parameter is required with {}.", f.param),
+            );
         }
     }
     errors.into_result()
@@ -107,7 +134,13 @@ fn column_kind(res: &Resource, f: &Filter) -> Option<Kind> {
     res.field(f.column).map(|fd| fd.kind)
 }
 
-fn apply_one(res: &Resource, f: &Filter, raw: &str, sql: &mut Sql) -> Result<(), String> {
+fn apply_one(
+    res: &Resource,
+    f: &Filter,
+    raw: &str,
+    group: i64,
+    sql: &mut Sql,
+) -> Result<(), String> {
     let col = if f.column.contains('(') || f.column.contains(' ') {
         f.column.to_string()
     } else {
@@ -177,11 +210,74 @@ fn apply_one(res: &Resource, f: &Filter, raw: &str, sql: &mut Sql) -> Result<(),
             }
         }
         FilterKind::Custom(kind) => {
-            let field = crate::api::resource::Field::new(f.param, kind);
-            fields::coerce(&field, &serde_json::Value::String(raw.to_string()), true)?;
+            value(f, kind, raw)?;
         }
+        FilterKind::Where { sql: cond, kind } => {
+            let v = value(f, kind, raw)?;
+            push_condition(sql, cond, &[v], group);
+        }
+        FilterKind::WhereAny { sql: cond, kind } => {
+            let values = raw
+                .split(',')
+                .map(|one| value(f, kind, one.trim()))
+                .collect::<Result<Vec<_>, _>>()?;
+            if values.is_empty() || values.len() > 100 {
+                return Err("Give between 1 and 100 comma-separated values.".into());
+            }
+            push_condition(sql, cond, &values, group);
+        }
+        FilterKind::WhereTrue(cond) => match parse_bool_str(raw) {
+            Some(true) => push_condition(sql, cond, &[], group),
+            Some(false) => {}
+            None if raw.is_empty() => {}
+            None => return Err("Must be a valid boolean.".into()),
+        },
     }
     Ok(())
+}
+
+/// One filter value, parsed as its kind and within its range.
+fn value(f: &Filter, kind: Kind, raw: &str) -> Result<Val, String> {
+    let field = crate::api::resource::Field::new(f.param, kind);
+    let v = fields::coerce(&field, &serde_json::Value::String(raw.to_string()), true)?;
+    if let (Some((least, most)), Some(n)) = (f.range, v.as_i64()) {
+        if !(least..=most).contains(&n) {
+            return Err(format!("Must be from {least} to {most}."));
+        }
+    }
+    Ok(v)
+}
+
+/// ` AND ((cond) OR (cond) ...)`, one condition per value (one in all without values),
+/// each `?` bound to its value and `:group` to the practice group.
+fn push_condition(sql: &mut Sql, cond: &str, values: &[Val], group: i64) {
+    // The placeholders in order: true for the value, false for the group.
+    let mut marks = Vec::new();
+    let mut rest = cond;
+    while let Some(i) = rest.find(['?', ':']) {
+        if rest[i..].starts_with(":group") {
+            marks.push(false);
+            rest = &rest[i + ":group".len()..];
+        } else {
+            marks.extend((rest.as_bytes()[i] == b'?').then_some(true));
+            rest = &rest[i + 1..];
+        }
+    }
+    let one = format!("({})", cond.replace(":group", "?"));
+    let none = [Val::Int(None)];
+    let values = if values.is_empty() { &none[..] } else { values };
+    let mut binds = Vec::with_capacity(values.len() * marks.len());
+    for v in values {
+        binds.extend(marks.iter().map(|is_value| {
+            if *is_value {
+                v.clone()
+            } else {
+                Val::from(group)
+            }
+        }));
+    }
+    let clauses = vec![one.as_str(); values.len()].join(" OR ");
+    sql.push(&format!(" AND ({clauses})"), binds);
 }
 
 fn push_day_range(sql: &mut Sql, col: &str, timestamp: bool, a: NaiveDate, b: NaiveDate) {

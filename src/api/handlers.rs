@@ -74,7 +74,7 @@ pub async fn list(
     if res.hide_archived && !params.flag("show_archived")? && params.get("since").is_none() {
         sql.push(" AND t.archived = ?", [Val::from(false)]);
     }
-    filters::apply(res, &params, &mut sql)?;
+    filters::apply(res, &params, ctx.practice_group(), &mut sql)?;
     res.hooks.scope_list(&ctx, &params, &mut sql)?;
     page.finish_query(&mut sql);
     let tys = out.tys.clone();

@@ -203,7 +203,20 @@ fn filter_param(f: &Filter) -> utoipa::openapi::path::Parameter {
             String::new(),
         ),
         FilterKind::Flag => (ty(Type::Boolean), String::new()),
-        FilterKind::Custom(kind) => (kind_schema(kind), String::new()),
+        FilterKind::Custom(kind) | FilterKind::Where { kind, .. } => {
+            (kind_schema(kind), String::new())
+        }
+        FilterKind::WhereAny { kind, .. } => (
+            ty(Type::String),
+            format!(
+                "Comma-separated values ({}).",
+                match kind {
+                    Kind::Int | Kind::Ref(_) => "integers",
+                    _ => "strings",
+                }
+            ),
+        ),
+        FilterKind::WhereTrue(_) => (ty(Type::Boolean), String::new()),
     };
     let doc = if f.doc.is_empty() {
         default_doc

@@ -336,6 +336,14 @@ pub enum FilterKind {
     /// A parameter checked as this kind (400 naming it when malformed) and applied by the
     /// `scope_list` hook, for filters whose meaning depends on other parameters.
     Custom(Kind),
+    /// A condition of its own: SQL over alias `t` whose every `?` takes the value (parsed as
+    /// the kind); `:group` stands for the caller's practice group.
+    Where { sql: &'static str, kind: Kind },
+    /// Like `Where` for comma-separated values (at most 100): rows meeting the condition
+    /// for any of them.
+    WhereAny { sql: &'static str, kind: Kind },
+    /// A boolean parameter: when true, rows meeting the condition (SQL over alias `t`).
+    WhereTrue(&'static str),
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -344,6 +352,10 @@ pub struct Filter {
     /// The column (or SQL expression over alias `t`) it applies to.
     pub column: &'static str,
     pub kind: FilterKind,
+    /// The least and most an integer value may be.
+    pub range: Option<(i64, i64)>,
+    /// Another parameter this one needs (400 naming that one without it).
+    pub needs: Option<&'static str>,
     pub doc: &'static str,
 }
 
@@ -353,6 +365,8 @@ impl Filter {
             param,
             column: param,
             kind: FilterKind::Eq(kind),
+            range: None,
+            needs: None,
             doc: "",
         }
     }
@@ -361,6 +375,8 @@ impl Filter {
             param,
             column: param,
             kind: FilterKind::IContains,
+            range: None,
+            needs: None,
             doc: "",
         }
     }
@@ -373,8 +389,22 @@ impl Filter {
             param,
             column,
             kind,
+            range: None,
+            needs: None,
             doc: "",
         }
+    }
+    /// A filter with its own condition ([`FilterKind::Where`], `WhereAny`, `WhereTrue`).
+    pub const fn sql(param: &'static str, kind: FilterKind) -> Filter {
+        Filter::new(param, "", kind)
+    }
+    pub const fn range(mut self, least: i64, most: i64) -> Filter {
+        self.range = Some((least, most));
+        self
+    }
+    pub const fn needs(mut self, other: &'static str) -> Filter {
+        self.needs = Some(other);
+        self
     }
     /// `since`: updated at or after the timestamp.
     pub const fn since() -> Filter {
@@ -382,6 +412,8 @@ impl Filter {
             param: "since",
             column: "updated_at",
             kind: FilterKind::Since,
+            range: None,
+            needs: None,
             doc: "Only objects updated at or after this timestamp (or date).",
         }
     }
@@ -620,6 +652,8 @@ pub struct Resource {
     pub doc: &'static str,
     pub fields: &'static [Field],
     pub filters: &'static [Filter],
+    /// Lists need one of these parameters (400 naming the first without any).
+    pub list_needs_one_of: &'static [&'static str],
     pub scopes: &'static [Scope],
     pub permissions: &'static [Perm],
     /// The permissions reads need, when they differ from `permissions` (e.g. none).
@@ -655,6 +689,7 @@ impl Resource {
         doc: "",
         fields: &[],
         filters: &[],
+        list_needs_one_of: &[],
         scopes: &[],
         permissions: &[],
         read_permissions: None,

@@ -32,7 +32,10 @@ async fn an_appointment_is_created_and_listed_by_date_and_range() {
 
     let (status, body) = app.get("/api/appointments").await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
-    assert!(body["detail"].as_str().unwrap().contains("date_range"));
+    assert!(
+        body["since"][0].as_str().unwrap().contains("date_range"),
+        "{body}"
+    );
     let (_, list) = app.get("/api/appointments?date=2026-03-02").await;
     assert_eq!(ids(&list), [id]);
     let (_, list) = app.get("/api/appointments?date=2026-03-03").await;

@@ -55,18 +55,28 @@ pub static RESOURCE: Resource = Resource {
         Field::boolean("archived").read_only(),
     ],
     filters: &[
-        Filter::new("available", "id", FilterKind::Custom(Kind::Date)).doc(
-            "Only templates with an opening at least as long as their profile's duration on \
-             this date. Needs office.",
-        ),
+        Filter::new("available", "id", FilterKind::Custom(Kind::Date))
+            .needs("office")
+            .doc(
+                "Only templates with an opening at least as long as their profile's duration on \
+                 this date. Needs office.",
+            ),
         Filter::eq("doctor", Kind::Int),
         Filter::eq("office", Kind::Int),
         Filter::eq("profile", Kind::Int),
         Filter::new("strict", "id", FilterKind::Custom(Kind::Str)).doc(
             "With available: the doctor cannot be double-booked even in different exam rooms.",
         ),
-        Filter::new("week_day", "week_days", FilterKind::Custom(Kind::Str))
-            .doc("Comma-separated week days (0 = Monday, ..., 6 = Sunday)."),
+        // week_days is a JSON list of single digits, so a digit matches exactly one day.
+        Filter::sql(
+            "week_day",
+            FilterKind::WhereAny {
+                sql: "t.week_days LIKE '%' || ? || '%'",
+                kind: Kind::Int,
+            },
+        )
+        .range(0, 6)
+        .doc("Comma-separated week days (0 = Monday, ..., 6 = Sunday)."),
     ],
     hooks: &TemplateHooks,
     ..Resource::DEFAULT
@@ -130,31 +140,6 @@ impl Hooks for TemplateHooks {
             if !w.errors.has("office") {
                 crate::domain::check_exam_room(w.conn, w.ctx, office, room, w.errors)?;
             }
-        }
-        Ok(())
-    }
-
-    fn scope_list(&self, _ctx: &Ctx, params: &Params, sql: &mut Sql) -> Result<(), ApiError> {
-        if available_date(params)?.is_some() && params.get("office").is_none_or(str::is_empty) {
-            return Err(ApiError::field(
-                "office",
-                "The office parameter is required with available.",
-            ));
-        }
-        if let Some(raw) = params.get("week_day").filter(|s| !s.is_empty()) {
-            let days: Option<Vec<i64>> = raw
-                .split(',')
-                .map(|s| s.trim().parse::<i64>().ok().filter(|d| (0..=6).contains(d)))
-                .collect();
-            let days = days.ok_or_else(|| {
-                ApiError::field("week_day", "Enter comma-separated week days, 0 to 6.")
-            })?;
-            // week_days is a JSON list of single digits, so a digit matches exactly one day.
-            let clauses = vec!["t.week_days LIKE ?"; days.len()].join(" OR ");
-            sql.push(
-                &format!(" AND ({clauses})"),
-                days.iter().map(|d| Val::from(format!("%{d}%"))),
-            );
         }
         Ok(())
     }

@@ -116,6 +116,7 @@ pub static RESOURCE: Resource = Resource {
         Field::timestamp("created_at").read_only(),
         Field::timestamp("updated_at").read_only(),
     ],
+    list_needs_one_of: &["since", "date", "date_range"],
     filters: &[
         Filter::new("date", "scheduled_time", FilterKind::OnDate),
         Filter::new(

@@ -6,9 +6,7 @@ use chrono::Duration;
 use serde_json::{json, Value};
 
 use crate::api::compiled::now;
-use crate::api::filters::Params;
 use crate::api::resource::{Hooks, Key, Op, Record};
-use crate::api::Ctx;
 use crate::api::Write;
 use crate::db::{Conn, Sql, Ty, Val};
 use crate::domain::custom_values::CustomValues;
@@ -373,19 +371,6 @@ impl Hooks for AppointmentHooks {
                     patient,
                 )?;
             }
-        }
-        Ok(())
-    }
-
-    fn scope_list(&self, _ctx: &Ctx, params: &Params, _sql: &mut Sql) -> Result<(), ApiError> {
-        if ["since", "date", "date_range"]
-            .iter()
-            .all(|p| params.get(p).is_none_or(str::is_empty))
-        {
-            return Err(ApiError::BadRequest(
-                "Listing appointments needs one of the since, date or date_range parameters."
-                    .into(),
-            ));
         }
         Ok(())
     }

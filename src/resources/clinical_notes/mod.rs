@@ -15,11 +15,9 @@ pub mod state;
 
 use crate::api::action::{Action, Reply, Run};
 use crate::api::auth::{Perm, Scope, ShareSetting};
-use crate::api::filters::Params;
 use crate::api::resource::{Field, Filter, FilterKind, Hooks, Kind, Resource, Sharing, Verbs};
 use crate::api::Ctx;
 use crate::db::Sql;
-use crate::error::ApiError;
 
 /// The note's latest change: its own row's or its appointment's, whichever is later.
 const UPDATED_AT: &str = "CASE WHEN (SELECT n.updated_at FROM clinical_notes n \
@@ -79,6 +77,7 @@ pub static RESOURCE: Resource = Resource {
             .sql(UPDATED_AT)
             .doc("The latest change of the note or its appointment (chartd extension)."),
     ],
+    list_needs_one_of: &["since", "date", "date_range"],
     filters: &[
         Filter::new("date", "scheduled_time", FilterKind::OnDate)
             .doc("Only notes whose appointment occurs on this date."),
@@ -106,19 +105,6 @@ impl Hooks for NoteHooks {
     /// Breaks have no clinical note.
     fn scope(&self, _ctx: &Ctx, sql: &mut Sql) {
         sql.push(" AND t.patient IS NOT NULL", []);
-    }
-
-    fn scope_list(&self, _ctx: &Ctx, params: &Params, _sql: &mut Sql) -> Result<(), ApiError> {
-        if ["since", "date", "date_range"]
-            .iter()
-            .all(|p| params.get(p).is_none_or(str::is_empty))
-        {
-            return Err(ApiError::field(
-                "since",
-                "Listing clinical notes needs one of the since, date or date_range parameters.",
-            ));
-        }
-        Ok(())
     }
 }
 

@@ -136,9 +136,15 @@ pub static RESOURCE: Resource = Resource {
         Filter::eq("race", Kind::Choice(RACES)),
         Filter::new("show_inactive", "patient_status", FilterKind::Flag)
             .doc("Include inactive (and deceased) patients."),
-        Filter::new("offices", "id", FilterKind::Custom(Kind::Str)).doc(
-            "An office id or comma-separated ids: patients with an appointment at one of them.",
-        ),
+        Filter::sql(
+            "offices",
+            FilterKind::WhereAny {
+                sql: "t.id IN (SELECT a.patient FROM appointments a \
+                      WHERE a.practice_group_id = :group AND a.office = ?)",
+                kind: Kind::Int,
+            },
+        )
+        .doc("An office id or comma-separated ids: patients with an appointment at one of them."),
         Filter::eq("external_id", Kind::Str),
         Filter::since().doc(
             "Every patient changed at or after this time, archived and inactive ones included.",

@@ -106,33 +106,10 @@ impl Hooks for PatientHooks {
         Ok(())
     }
 
-    fn scope_list(&self, ctx: &Ctx, params: &Params, sql: &mut Sql) -> Result<(), ApiError> {
+    fn scope_list(&self, _ctx: &Ctx, params: &Params, sql: &mut Sql) -> Result<(), ApiError> {
         // A `since` poller sees every change, inactive patients included.
         if !params.flag("show_inactive")? && params.get("since").is_none() {
             sql.push(" AND t.patient_status = ?", [Val::from("A")]);
-        }
-        if let Some(raw) = params.get("offices").filter(|s| !s.is_empty()) {
-            let ids: Result<Vec<i64>, _> =
-                raw.split(',').map(|s| s.trim().parse::<i64>()).collect();
-            let ids = ids
-                .ok()
-                .filter(|ids| !ids.is_empty() && ids.len() <= 100)
-                .ok_or_else(|| {
-                    ApiError::field(
-                        "offices",
-                        "Enter an office id or comma-separated office ids.",
-                    )
-                })?;
-            let marks = vec!["?"; ids.len()].join(", ");
-            let mut binds = vec![Val::from(ctx.practice_group())];
-            binds.extend(ids.into_iter().map(Val::from));
-            sql.push(
-                &format!(
-                    " AND t.id IN (SELECT a.patient FROM appointments a \
-                     WHERE a.practice_group_id = ? AND a.office IN ({marks}))"
-                ),
-                binds,
-            );
         }
         Ok(())
     }

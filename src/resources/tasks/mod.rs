@@ -10,13 +10,11 @@ mod items;
 mod notes;
 
 use crate::api::auth::Scope;
-use crate::api::filters::Params;
 use crate::api::resource::{
     Events, Field, Filter, FilterKind, Hooks, Kind, Record, Resource, Verbs,
 };
-use crate::api::Ctx;
 use crate::api::Write;
-use crate::db::{Sql, Val};
+use crate::db::Val;
 use crate::error::{ApiError, FieldErrors};
 pub use notes::refresh as refresh_notes;
 
@@ -79,7 +77,7 @@ pub static RESOURCE: Resource = Resource {
         .doc("Only tasks due within this inclusive date range."),
         Filter::new("due_at_since", "due_at", FilterKind::Since)
             .doc("Only tasks due at or after this timestamp."),
-        Filter::new("due_at_unknown", "due_at", FilterKind::Flag)
+        Filter::sql("due_at_unknown", FilterKind::WhereTrue("t.due_at IS NULL"))
             .doc("If true, only tasks without a due date."),
         Filter::since(),
     ],
@@ -156,12 +154,5 @@ impl Hooks for TaskHooks {
 
     fn after_write(&self, w: &mut Write, id: i64) -> Result<(), ApiError> {
         items::after_write(w.ctx, w.conn, id)
-    }
-
-    fn scope_list(&self, _ctx: &Ctx, params: &Params, sql: &mut Sql) -> Result<(), ApiError> {
-        if params.flag("due_at_unknown")? {
-            sql.push(" AND t.due_at IS NULL", []);
-        }
-        Ok(())
     }
 }
