@@ -46,6 +46,8 @@ pub enum Answer {
     Keys(&'static [Field]),
     /// 302 to another URL (described).
     Redirect(&'static str),
+    /// A JSON object of these keys, each one object of the named schema or (true) a list.
+    Parts(&'static [(&'static str, &'static str, bool)]),
 }
 
 /// What a run function hands back.
@@ -53,6 +55,8 @@ pub enum Reply {
     /// The resource's object with this id, verbose (read in the same transaction).
     Object(i64),
     Json(Value),
+    /// JSON already written.
+    Raw(Vec<u8>),
     Redirect(String),
 }
 
@@ -81,6 +85,10 @@ pub enum Run {
     Write(fn(&mut Write, &Record, i64) -> Result<Reply, ApiError>),
     /// A read, on object `{id}` (404 unless visible) when the path has one.
     Read(fn(&mut Read, Option<i64>) -> Result<Reply, ApiError>),
+    /// A creation on the collection (no `{id}`), given the parsed body, in one transaction
+    /// (an error rolls it back); answers 201. The objects it creates go through their own
+    /// resources' rules (`handlers::create_in`), which raise their events and audit records.
+    Create(fn(&Ctx, &mut Conn, &Record) -> Result<Reply, ApiError>),
 }
 
 pub struct Action {
@@ -170,11 +178,15 @@ fn parse_query(action: &Action, params: &Params) -> Result<Record, ApiError> {
 
 fn respond(
     body: Result<(Option<Vec<u8>>, Option<String>), ApiError>,
+    created: bool,
 ) -> Result<HttpResponse, ApiError> {
     match body? {
         (_, Some(location)) => Ok(HttpResponse::Found()
             .insert_header(("Location", location))
             .finish()),
+        (Some(json), None) if created => Ok(HttpResponse::Created()
+            .content_type("application/json")
+            .body(json)),
         (Some(json), None) => Ok(HttpResponse::Ok()
             .content_type("application/json")
             .body(json)),
@@ -192,6 +204,7 @@ fn render(
     Ok(match reply {
         Reply::Object(id) => (Some(c.fetch_json(conn, ctx, id, true)?), None),
         Reply::Json(v) => (Some(v.to_string().into_bytes()), None),
+        Reply::Raw(json) => (Some(json), None),
         Reply::Redirect(url) => (None, Some(url)),
     })
 }
@@ -231,18 +244,20 @@ async fn serve(
                     render(c, conn, &ctx, reply)
                 })
                 .await;
-            respond(out)
+            respond(out, false)
+        }
+        Run::Create(run) => {
+            let body = parse_body(action, &req, payload).await?;
+            let out = db
+                .write(move |conn| {
+                    let reply = run(&ctx, conn, &body)?;
+                    render(c, conn, &ctx, reply)
+                })
+                .await;
+            respond(out, true)
         }
         Run::Write(run) => {
-            let body = if action.body.is_empty() {
-                Record::default()
-            } else {
-                let b = body::read(&req, payload).await?;
-                let form = b.form;
-                let obj = b.one()?;
-                fields::parse_fields(action.body, &obj, &[], Mode::Create, form)
-                    .map_err(ApiError::Validation)?
-            };
+            let body = parse_body(action, &req, payload).await?;
             let id = id.ok_or(ApiError::NotFound)?;
             let out = db
                 .write(move |conn| {
@@ -273,9 +288,24 @@ async fn serve(
                     render(c, conn, &ctx, reply)
                 })
                 .await;
-            respond(out)
+            respond(out, false)
         }
     }
+}
+
+/// The declared body keys, parsed (400 naming the key); none read when none are declared.
+async fn parse_body(
+    action: &Action,
+    req: &HttpRequest,
+    payload: web::Payload,
+) -> Result<Record, ApiError> {
+    if action.body.is_empty() {
+        return Ok(Record::default());
+    }
+    let b = body::read(req, payload).await?;
+    let form = b.form;
+    let obj = b.one()?;
+    fields::parse_fields(action.body, &obj, &[], Mode::Create, form).map_err(ApiError::Validation)
 }
 
 /// Routes one action under its resource's scope.
@@ -287,6 +317,20 @@ pub fn register(cfg: &mut web::ServiceConfig, c: &'static Compiled, action: &'st
         Method::Post => web::post(),
         Method::Patch => web::patch(),
     };
+    if path.is_empty() {
+        // On the collection, beside the generic list and create: only its own method.
+        let method = match action.method {
+            Method::Get => actix_web::http::Method::GET,
+            Method::Post => actix_web::http::Method::POST,
+            Method::Patch => actix_web::http::Method::PATCH,
+        };
+        cfg.service(
+            web::resource("")
+                .guard(actix_web::guard::Method(method))
+                .route(route.to(handler)),
+        );
+        return;
+    }
     cfg.service(
         web::resource(path)
             .route(route.to(handler))

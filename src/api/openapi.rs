@@ -13,7 +13,7 @@ use utoipa::openapi::schema::{
 use utoipa::openapi::security::SecurityRequirement;
 use utoipa::openapi::{ContentBuilder, Ref, RefOr, Required, ResponseBuilder};
 
-use crate::api::action::{Action, Answer, Method};
+use crate::api::action::{Action, Answer, Method, Run};
 use crate::api::auth::{Perm, Scope};
 use crate::api::compiled::Compiled;
 use crate::api::resource::{
@@ -392,7 +392,7 @@ pub fn add_action(paths: &mut Paths, c: &Compiled, a: &Action) {
     if !a.doc.is_empty() {
         desc = format!("{desc} {}", a.doc);
     }
-    if a.write && res.events.modify.is_some() {
+    if matches!(a.run, Run::Write(_)) && res.events.modify.is_some() {
         desc = format!(
             "{desc} Webhook event: {}.",
             res.events.modify.unwrap_or_default()
@@ -465,6 +465,27 @@ pub fn add_action(paths: &mut Paths, c: &Compiled, a: &Action) {
         ),
         Answer::Redirect(desc) => {
             op.response("302", ResponseBuilder::new().description(desc).build())
+        }
+        Answer::Parts(parts) => {
+            let mut b = ty(Type::Object);
+            for (key, schema, many) in parts {
+                let one = Ref::from_schema_name(*schema);
+                b = if *many {
+                    b.property(*key, ArrayBuilder::new().items(one))
+                } else {
+                    b.property(*key, one)
+                }
+                .required(*key);
+            }
+            let status = if matches!(a.run, Run::Create(_)) {
+                "201"
+            } else {
+                "200"
+            };
+            op.response(
+                status,
+                response(&answer_doc(a.summary.to_string()), Some(b.build().into())),
+            )
         }
     };
     for (status, doc) in a.responses {

@@ -4,29 +4,30 @@
 //! code is checked before anything is written; an error names its key, a procedure line's
 //! as `procedures[i].key` (0-based), and leaves nothing behind.
 
-use actix_web::{guard, web, HttpRequest, HttpResponse};
+use crate::api::action::{Action, Answer, Method, Reply, Run};
 use chrono::{NaiveDate, NaiveTime};
 use serde_json::{json, Map, Value};
 
-use crate::api::auth::check_access;
-use crate::api::body;
-use crate::api::compiled::Compiled;
 use crate::api::fields::{self, Mode};
 use crate::api::handlers::create_in;
-use crate::api::openapi::Paths;
-use crate::api::resource::{Absent, Field, Record, Resource};
+use crate::api::resource::{Absent, Field, Record};
 use crate::api::Ctx;
 use crate::db::{Conn, Sql, Ty, Val};
 use crate::domain::billing_codes;
 use crate::error::{ApiError, FieldErrors};
 use crate::resources::{appointments, line_items, patients};
 
-/// The body of POST /api/superbills (parsed and documented like a resource's body).
-static INPUT: Resource = Resource {
-    path: "superbills",
-    name: "SuperbillInput",
-    doc: "One encounter to bill: who, where, when, the diagnoses and the procedures.",
-    fields: &[
+/// POST /api/superbills: who, where, when, the diagnoses and the procedures of one encounter.
+pub const CREATE: Action = Action {
+    method: Method::Post,
+    path: "",
+    name: "create",
+    summary: "Create a superbill: the patient if needed, the appointment and its line items, \
+              all or none",
+    doc: "Also needs the scopes and permissions of /api/appointments (calendar, clinical) and, \
+          when a patient is created, of /api/patients (patients). A procedure line's errors \
+          are named procedures[i].key (0-based); nothing is created on any error.",
+    body: &[
         Field::reference("patient", "patients")
             .nullable()
             .doc("chartd id of the patient. Give this or patient_external_id."),
@@ -64,17 +65,25 @@ static INPUT: Resource = Resource {
         ),
         Field::choice("status", &["Draft", "Submitted"]).doc("Default Draft."),
     ],
-    ..Resource::DEFAULT
+    answer: Answer::Parts(&[
+        ("superbill", "Superbill", false),
+        ("appointment", "Appointment", false),
+        ("line_items", "LineItem", true),
+    ]),
+    answer_doc: "The superbill, its appointment and its line items.",
+    responses: &[(
+        "409",
+        "A conflict (e.g. with another request); nothing was created.",
+    )],
+    extension: true,
+    run: Run::Create(|ctx, conn, input| {
+        let mut errors = FieldErrors::default();
+        let codes = check(input, &mut errors);
+        errors.into_result()?;
+        write(conn, ctx, input, codes).map(Reply::Raw)
+    }),
+    ..Action::DEFAULT
 };
-
-pub fn routes(_c: &'static Compiled, cfg: &mut web::ServiceConfig) {
-    // Ahead of the generic collection route, which has no POST.
-    cfg.service(
-        web::resource("")
-            .guard(guard::Post())
-            .route(web::post().to(create)),
-    );
-}
 
 /// Field errors with their keys prefixed (`procedures[2].`); other errors unchanged.
 fn prefixed(e: ApiError, prefix: &str) -> ApiError {
@@ -237,7 +246,7 @@ fn fee(
 fn write(
     conn: &mut Conn,
     ctx: &Ctx,
-    input: Record,
+    input: &Record,
     codes: Vec<String>,
 ) -> Result<Vec<u8>, ApiError> {
     let doctor = input.get("doctor").and_then(Val::as_i64).unwrap_or(0);
@@ -246,7 +255,7 @@ fn write(
         .get("date_of_service")
         .and_then(Val::as_date)
         .unwrap_or_default();
-    let patient = patient(conn, ctx, &input, doctor)?;
+    let patient = patient(conn, ctx, input, doctor)?;
 
     // The appointment, at the office's opening time unless given.
     let start = match input.get("scheduled_time").and_then(Val::as_timestamp) {
@@ -289,7 +298,7 @@ fn write(
 
     // Its line items.
     let mut items = Vec::new();
-    for (i, line) in list(&input, "procedures").into_iter().enumerate() {
+    for (i, line) in list(input, "procedures").into_iter().enumerate() {
         let prefix = format!("procedures[{i}].");
         let Value::Object(mut line) = line else {
             continue;
@@ -321,7 +330,7 @@ fn write(
     rec.set("date_of_service", Val::from(date));
     rec.set(
         "status",
-        Val::from(text(&input, "status").unwrap_or_else(|| "Draft".into())),
+        Val::from(text(input, "status").unwrap_or_else(|| "Draft".into())),
     );
     let superbills = ctx.compiled(&super::RESOURCE);
     let id = create_in(conn, ctx, superbills, rec)?;
@@ -345,106 +354,4 @@ fn write(
     }
     buf.extend_from_slice(b"]}");
     Ok(buf)
-}
-
-/// POST /api/superbills.
-async fn create(
-    ctx: Ctx,
-    req: HttpRequest,
-    payload: web::Payload,
-) -> Result<HttpResponse, ApiError> {
-    check_access(
-        &ctx.user,
-        super::RESOURCE.scopes,
-        super::RESOURCE.permissions,
-        true,
-    )?;
-    let body = body::read(&req, payload).await?;
-    let form = body.form;
-    let obj = body.one()?;
-    let input = fields::parse_object(&INPUT, &obj, &[], Mode::Create, form)
-        .map_err(ApiError::Validation)?;
-    let mut errors = FieldErrors::default();
-    let codes = check(&input, &mut errors);
-    errors.into_result()?;
-    let db = ctx.state.db.clone();
-    let bytes = db
-        .write(move |conn| write(conn, &ctx, input, codes))
-        .await?;
-    Ok(HttpResponse::Created()
-        .content_type("application/json")
-        .body(bytes))
-}
-
-/// The OpenAPI description of POST /api/superbills.
-pub fn openapi(res: &'static Resource, paths: &mut Paths) {
-    use crate::api::openapi::{mark_extension, resource_schema, with_common_errors};
-    use utoipa::openapi::path::{HttpMethod, OperationBuilder};
-    use utoipa::openapi::request_body::RequestBodyBuilder;
-    use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, Type};
-    use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
-    let json = |schema: utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>| {
-        ContentBuilder::new().schema(Some(schema)).build()
-    };
-    let answer = ObjectBuilder::new()
-        .schema_type(Type::Object)
-        .property("superbill", Ref::from_schema_name(res.name))
-        .property(
-            "appointment",
-            Ref::from_schema_name(appointments::RESOURCE.name),
-        )
-        .property(
-            "line_items",
-            ArrayBuilder::new().items(Ref::from_schema_name(line_items::RESOURCE.name)),
-        )
-        .required("superbill")
-        .required("appointment")
-        .required("line_items");
-    let error = || Ref::from_schema_name("Error");
-    let summary = "Create a superbill: the patient if needed, the appointment and its line items, all or none";
-    let op = with_common_errors(
-        OperationBuilder::new()
-            .operation_id(Some("superbills_create"))
-            .description(Some(
-                "Required scopes: billing, and those of /api/appointments (calendar, clinical) \
-                 and, when a patient is created, /api/patients (patients). Required permissions: \
-                 Access Billing, Show Billing Tab, and those of the objects created.",
-            ))
-            .tag(res.path)
-            .request_body(Some(
-                RequestBodyBuilder::new()
-                    .content("application/json", json(resource_schema(&INPUT).into()))
-                    .build(),
-            ))
-            .response(
-                "201",
-                ResponseBuilder::new()
-                    .description("The superbill, its appointment and its line items.")
-                    .content("application/json", json(answer.build().into()))
-                    .build(),
-            )
-            .response(
-                "400",
-                ResponseBuilder::new()
-                    .description(
-                        "Field errors; a procedure line's keys as procedures[i].key (0-based). \
-                         Nothing was created.",
-                    )
-                    .content("application/json", json(error().into()))
-                    .build(),
-            )
-            .response(
-                "409",
-                ResponseBuilder::new()
-                    .description("A conflict (e.g. with another request); nothing was created.")
-                    .content("application/json", json(error().into()))
-                    .build(),
-            ),
-    );
-    let op = mark_extension(op, summary);
-    paths.add_path_operation(
-        format!("/api/{}", res.path),
-        vec![HttpMethod::Post],
-        op.build(),
-    );
 }

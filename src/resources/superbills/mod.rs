@@ -15,7 +15,6 @@ mod create;
 use crate::api::auth::{Perm, Scope, ShareSetting};
 use crate::api::compiled::now;
 use crate::api::resource::{Field, Filter, FilterKind, Hooks, Kind, Resource, Sharing, Verbs};
-use crate::api::Compiled;
 use crate::api::Write;
 use crate::db::{Sql, Ty, Val};
 use crate::error::ApiError;
@@ -95,6 +94,7 @@ pub static RESOURCE: Resource = Resource {
         ),
         Filter::since(),
     ],
+    actions: &[create::CREATE],
     hooks: &SuperbillHooks,
     ..Resource::DEFAULT
 };
@@ -178,13 +178,5 @@ impl Hooks for SuperbillHooks {
         .bind(appointment)
         .execute(w.conn)?;
         Ok(())
-    }
-
-    fn extra_routes(&self, c: &'static Compiled, cfg: &mut actix_web::web::ServiceConfig) {
-        create::routes(c, cfg);
-    }
-
-    fn extra_openapi(&self, res: &'static Resource, paths: &mut crate::api::openapi::Paths) {
-        create::openapi(res, paths);
     }
 }
