@@ -254,6 +254,7 @@ const STOPPED: &str = "the rate-limit thread stopped";
 fn count_calls(mut rx: mpsc::UnboundedReceiver<Ask>, db: Db, default_limit: i64) {
     let mut limits: HashMap<i64, (i64, i64)> = HashMap::new();
     let mut last = Instant::now() - MIN_GROUP_GAP;
+    let mut held = None;
     while let Some(first) = rx.blocking_recv() {
         let since = last.elapsed();
         if since < MIN_GROUP_GAP {
@@ -273,7 +274,9 @@ fn count_calls(mut rx: mpsc::UnboundedReceiver<Ask>, db: Db, default_limit: i64)
                 None => groups.push((key, vec![ask])),
             }
         }
-        let mut conn = match db.get() {
+        // The thread keeps its connection (its statements are cheaper on a connection whose
+        // cache is warm); one that failed is given up for a fresh one.
+        let mut conn = match held.take().map_or_else(|| db.get(), Ok) {
             Ok(c) => c,
             Err(e) => {
                 for ask in groups.into_iter().flat_map(|(_, g)| g) {
@@ -282,6 +285,7 @@ fn count_calls(mut rx: mpsc::UnboundedReceiver<Ask>, db: Db, default_limit: i64)
                 continue;
             }
         };
+        let mut failed = false;
         for ((app, hour), group) in groups {
             let now = group[0].now;
             let n: i64 = group.iter().map(|ask| ask.n).sum();
@@ -334,11 +338,15 @@ fn count_calls(mut rx: mpsc::UnboundedReceiver<Ask>, db: Db, default_limit: i64)
                     }
                 }
                 Err(e) => {
+                    failed = true;
                     for ask in group {
                         let _ = ask.reply.send(Err(e.to_string()));
                     }
                 }
             }
+        }
+        if !failed {
+            held = Some(conn);
         }
     }
 }
