@@ -13,6 +13,7 @@ pub mod filters;
 pub mod handlers;
 pub mod keys;
 pub mod openapi;
+pub mod openapi_kit;
 pub mod pagination;
 pub mod registry;
 pub mod resource;

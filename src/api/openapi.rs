@@ -11,7 +11,7 @@ use utoipa::openapi::schema::{
     ArrayBuilder, KnownFormat, ObjectBuilder, Schema, SchemaFormat, SchemaType, Type,
 };
 use utoipa::openapi::security::SecurityRequirement;
-use utoipa::openapi::{ContentBuilder, Ref, RefOr, Required, ResponseBuilder};
+use utoipa::openapi::{Ref, RefOr, Required, ResponseBuilder};
 
 use crate::api::action::{Action, Answer, Method, Run};
 use crate::api::auth::{Perm, Scope};
@@ -22,9 +22,9 @@ use crate::api::resource::{
 
 pub use utoipa::openapi::path::Paths;
 
-fn ty(t: Type) -> ObjectBuilder {
-    ObjectBuilder::new().schema_type(t)
-}
+use crate::api::openapi_kit::{
+    content, errors_ref, extension, page_of, path_id, query, response, ty,
+};
 
 /// The JSON schema of one key's value.
 pub fn kind_schema(kind: Kind) -> ObjectBuilder {
@@ -164,16 +164,6 @@ pub fn resource_schema(res: &Resource) -> Schema {
     Schema::Object(b.build())
 }
 
-fn query(name: &str, schema: ObjectBuilder, doc: &str) -> utoipa::openapi::path::Parameter {
-    ParameterBuilder::new()
-        .name(name)
-        .parameter_in(ParameterIn::Query)
-        .required(Required::False)
-        .schema(Some(schema))
-        .description(Some(doc))
-        .build()
-}
-
 fn filter_param(f: &Filter) -> utoipa::openapi::path::Parameter {
     let (schema, default_doc) = match f.kind {
         FilterKind::Eq(kind) => (
@@ -224,22 +214,6 @@ fn filter_param(f: &Filter) -> utoipa::openapi::path::Parameter {
         f.doc.to_string()
     };
     query(f.param, schema, &doc)
-}
-
-fn json_content(schema: impl Into<RefOr<Schema>>) -> utoipa::openapi::content::Content {
-    ContentBuilder::new().schema(Some(schema)).build()
-}
-
-fn response(desc: &str, schema: Option<RefOr<Schema>>) -> utoipa::openapi::Response {
-    let mut b = ResponseBuilder::new().description(desc);
-    if let Some(s) = schema {
-        b = b.content("application/json", json_content(s));
-    }
-    b.build()
-}
-
-fn errors_ref() -> RefOr<Schema> {
-    Ref::from_schema_name("Error").into()
 }
 
 /// The responses every authenticated operation can give.
@@ -335,14 +309,6 @@ fn access_note(scopes: &[Scope], perms: &[Perm], write: bool) -> String {
     )
 }
 
-fn extension(op: OperationBuilder) -> OperationBuilder {
-    op.extensions(Some(
-        utoipa::openapi::extensions::ExtensionsBuilder::new()
-            .add("x-chartd-extension", true)
-            .build(),
-    ))
-}
-
 fn operation(res: &Resource, action: &str, summary: String) -> OperationBuilder {
     let is_ext = is_extension(res, action);
     let summary = if is_ext {
@@ -413,7 +379,7 @@ pub fn add_action(paths: &mut Paths, c: &Compiled, a: &Action) {
             scopes.iter().map(|s| s.as_str()).collect::<Vec<_>>(),
         )]));
     if a.has_id() {
-        op = op.parameter(id_param()).response(
+        op = op.parameter(path_id("id")).response(
             "404",
             response("No such object in your practice group.", Some(errors_ref())),
         );
@@ -435,8 +401,8 @@ pub fn add_action(paths: &mut Paths, c: &Compiled, a: &Action) {
         let schema: RefOr<Schema> = keys_schema(a.body).into();
         op = op.request_body(Some(
             RequestBodyBuilder::new()
-                .content("application/json", json_content(schema.clone()))
-                .content("application/x-www-form-urlencoded", json_content(schema))
+                .content("application/json", content(schema.clone()))
+                .content("application/x-www-form-urlencoded", content(schema))
                 .required(Some(Required::True))
                 .build(),
         ));
@@ -504,15 +470,6 @@ pub fn add_action(paths: &mut Paths, c: &Compiled, a: &Action) {
     );
 }
 
-fn id_param() -> utoipa::openapi::path::Parameter {
-    ParameterBuilder::new()
-        .name("id")
-        .parameter_in(ParameterIn::Path)
-        .required(Required::True)
-        .schema(Some(ty(Type::Integer)))
-        .build()
-}
-
 fn body_of(schema: RefOr<Schema>, many: bool) -> utoipa::openapi::request_body::RequestBody {
     let json: RefOr<Schema> = if many {
         Schema::OneOf(
@@ -526,12 +483,9 @@ fn body_of(schema: RefOr<Schema>, many: bool) -> utoipa::openapi::request_body::
         schema.clone()
     };
     RequestBodyBuilder::new()
-        .content("application/json", json_content(json))
-        .content(
-            "application/x-www-form-urlencoded",
-            json_content(schema.clone()),
-        )
-        .content("multipart/form-data", json_content(schema))
+        .content("application/json", content(json))
+        .content("application/x-www-form-urlencoded", content(schema.clone()))
+        .content("multipart/form-data", content(schema))
         .required(Some(Required::True))
         .build()
 }
@@ -578,28 +532,11 @@ pub fn add_list(paths: &mut Paths, res: &'static Resource, summary: &str) {
         ));
     }
     params.extend(res.filters.iter().map(filter_param));
-    let page = ObjectBuilder::new()
-        .schema_type(Type::Object)
-        .property(
-            "next",
-            ty(Type::String).schema_type(SchemaType::from_iter([Type::String, Type::Null])),
-        )
-        .property(
-            "previous",
-            ty(Type::String).schema_type(SchemaType::from_iter([Type::String, Type::Null])),
-        )
-        .property("results", ArrayBuilder::new().items(schema.clone()))
-        .required("next")
-        .required("previous")
-        .required("results");
     let op = operation(res, "list", summary.to_string())
         .parameters(Some(params))
         .response(
             "200",
-            response(
-                "A page of objects.",
-                Some(Schema::Object(page.build()).into()),
-            ),
+            response("A page of objects.", Some(page_of(schema.clone()))),
         )
         .response(
             "400",
@@ -646,7 +583,7 @@ pub fn add_resource(paths: &mut Paths, c: &Compiled) {
         paths.add_path_operation(&coll, vec![HttpMethod::Post], op.build());
     }
     let item_op =
-        |action: &str, summary: String| operation(res, action, summary).parameter(id_param());
+        |action: &str, summary: String| operation(res, action, summary).parameter(path_id("id"));
     if v.retrieve {
         let op = item_op("retrieve", format!("Retrieve one {}", res.name))
             .parameter(verbose_param())

@@ -1,28 +1,17 @@
 //! The OAuth and iframe endpoints in the OpenAPI document (`api::openapi::document` calls
 //! [`add`]): they are not resources, so they are described here by hand.
 
-use utoipa::openapi::path::{HttpMethod, OperationBuilder, ParameterBuilder, ParameterIn, Paths};
+use utoipa::openapi::path::{HttpMethod, OperationBuilder, ParameterIn, Paths};
 use utoipa::openapi::request_body::RequestBodyBuilder;
 use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
 use utoipa::openapi::security::{
     AuthorizationCode, Flow, HttpAuthScheme, HttpBuilder, OAuth2, SecurityRequirement,
     SecurityScheme,
 };
-use utoipa::openapi::{ComponentsBuilder, ContentBuilder, Ref, RefOr, Required, ResponseBuilder};
+use utoipa::openapi::{ComponentsBuilder, ContentBuilder, RefOr, Required};
 
 use crate::api::auth::Scope;
-
-fn string() -> ObjectBuilder {
-    ObjectBuilder::new().schema_type(Type::String)
-}
-
-fn integer() -> ObjectBuilder {
-    ObjectBuilder::new().schema_type(Type::Integer)
-}
-
-fn schema_ref(name: &str) -> RefOr<Schema> {
-    Ref::from_schema_name(name).into()
-}
+use crate::api::openapi_kit::{self as kit, integer, param, response_as, schema_ref, string};
 
 fn query(
     name: &str,
@@ -30,25 +19,14 @@ fn query(
     schema: ObjectBuilder,
     doc: &str,
 ) -> utoipa::openapi::path::Parameter {
-    ParameterBuilder::new()
-        .name(name)
-        .parameter_in(ParameterIn::Query)
-        .required(if required {
-            Required::True
-        } else {
-            Required::False
-        })
-        .schema(Some(schema))
-        .description(Some(doc))
-        .build()
+    param(name, ParameterIn::Query, required, schema, doc)
 }
 
 fn response(desc: &str, content: Option<(&str, RefOr<Schema>)>) -> utoipa::openapi::Response {
-    let mut b = ResponseBuilder::new().description(desc);
-    if let Some((ctype, schema)) = content {
-        b = b.content(ctype, ContentBuilder::new().schema(Some(schema)).build());
+    match content {
+        Some((ctype, schema)) => response_as(desc, ctype, schema),
+        None => kit::response(desc, None),
     }
-    b.build()
 }
 
 fn json(name: &str) -> Option<(&'static str, RefOr<Schema>)> {

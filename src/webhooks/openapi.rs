@@ -5,71 +5,18 @@
 use utoipa::openapi::path::{
     HttpMethod, OperationBuilder, ParameterBuilder, ParameterIn, PathItem, Paths,
 };
-use utoipa::openapi::request_body::RequestBodyBuilder;
-use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, Schema, SchemaType, Type};
+use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, Schema, Type};
 use utoipa::openapi::security::SecurityRequirement;
-use utoipa::openapi::{ComponentsBuilder, ContentBuilder, Ref, RefOr, Required, ResponseBuilder};
+use utoipa::openapi::{ComponentsBuilder, Required};
 
 use super::{EVENTS, PING};
-
-fn string() -> ObjectBuilder {
-    ObjectBuilder::new().schema_type(Type::String)
-}
-
-fn integer() -> ObjectBuilder {
-    ObjectBuilder::new().schema_type(Type::Integer)
-}
-
-fn boolean() -> ObjectBuilder {
-    ObjectBuilder::new().schema_type(Type::Boolean)
-}
-
-fn nullable(t: Type) -> ObjectBuilder {
-    ObjectBuilder::new().schema_type(SchemaType::from_iter([t, Type::Null]))
-}
-
-fn schema_ref(name: &str) -> RefOr<Schema> {
-    Ref::from_schema_name(name).into()
-}
-
-fn response(desc: &str, schema: Option<RefOr<Schema>>) -> utoipa::openapi::Response {
-    let mut b = ResponseBuilder::new().description(desc);
-    if let Some(s) = schema {
-        b = b.content(
-            "application/json",
-            ContentBuilder::new().schema(Some(s)).build(),
-        );
-    }
-    b.build()
-}
-
-fn path_param(name: &str) -> utoipa::openapi::path::Parameter {
-    ParameterBuilder::new()
-        .name(name)
-        .parameter_in(ParameterIn::Path)
-        .required(Required::True)
-        .schema(Some(integer()))
-        .build()
-}
-
-fn query(name: &str, schema: ObjectBuilder, doc: &str) -> utoipa::openapi::path::Parameter {
-    ParameterBuilder::new()
-        .name(name)
-        .parameter_in(ParameterIn::Query)
-        .required(Required::False)
-        .schema(Some(schema))
-        .description(Some(doc))
-        .build()
-}
+use crate::api::openapi_kit::{
+    boolean, extension, integer, json_body, nullable, page_of, param, path_id, query, response,
+    schema_ref, string,
+};
 
 fn header(name: &str, doc: &str) -> utoipa::openapi::path::Parameter {
-    ParameterBuilder::new()
-        .name(name)
-        .parameter_in(ParameterIn::Header)
-        .required(Required::True)
-        .schema(Some(string()))
-        .description(Some(doc))
-        .build()
+    param(name, ParameterIn::Header, true, string(), doc)
 }
 
 fn events_schema() -> ArrayBuilder {
@@ -110,29 +57,6 @@ fn not_found(op: OperationBuilder) -> OperationBuilder {
     )
 }
 
-fn extension(op: OperationBuilder) -> OperationBuilder {
-    op.extensions(Some(
-        utoipa::openapi::extensions::ExtensionsBuilder::new()
-            .add("x-chartd-extension", true)
-            .build(),
-    ))
-}
-
-fn page_of(schema: RefOr<Schema>) -> RefOr<Schema> {
-    Schema::Object(
-        ObjectBuilder::new()
-            .schema_type(Type::Object)
-            .property("next", nullable(Type::String))
-            .property("previous", nullable(Type::String))
-            .property("results", ArrayBuilder::new().items(schema))
-            .required("next")
-            .required("previous")
-            .required("results")
-            .build(),
-    )
-    .into()
-}
-
 fn page_params() -> Vec<utoipa::openapi::path::Parameter> {
     vec![
         query("page", integer(), "Page number (1-based)."),
@@ -144,16 +68,6 @@ fn page_params() -> Vec<utoipa::openapi::path::Parameter> {
             "Keyset cursor (set in `previous` links).",
         ),
     ]
-}
-
-fn json_body(schema: RefOr<Schema>) -> utoipa::openapi::request_body::RequestBody {
-    RequestBodyBuilder::new()
-        .content(
-            "application/json",
-            ContentBuilder::new().schema(Some(schema)).build(),
-        )
-        .required(Some(Required::True))
-        .build()
 }
 
 const AUTH: &str = "Authenticated as the app that owns the webhooks: HTTP Basic with its \
@@ -198,7 +112,7 @@ pub fn add(paths: &mut Paths, components: ComponentsBuilder) -> ComponentsBuilde
         item,
         vec![HttpMethod::Get],
         not_found(op("webhooks_retrieve", "Retrieve a webhook", AUTH))
-            .parameter(path_param("id"))
+            .parameter(path_id("id"))
             .response("200", response("The webhook.", Some(webhook.clone())))
             .build(),
     );
@@ -212,7 +126,7 @@ pub fn add(paths: &mut Paths, components: ComponentsBuilder) -> ComponentsBuilde
                 "{AUTH} A new callback_url makes the webhook unverified until verified again."
             ),
         ))
-        .parameter(path_param("id"))
+        .parameter(path_id("id"))
         .request_body(Some(json_body(webhook.clone())))
         .response("204", response("Done.", None))
         .response("400", response("Field errors.", Some(schema_ref("Error"))))
@@ -226,7 +140,7 @@ pub fn add(paths: &mut Paths, components: ComponentsBuilder) -> ComponentsBuilde
             "Delete a webhook",
             &format!("{AUTH} Its deliveries, sent or not, are deleted with it."),
         ))
-        .parameter(path_param("id"))
+        .parameter(path_id("id"))
         .response("204", response("Done.", None))
         .build(),
     );
@@ -242,7 +156,7 @@ pub fn add(paths: &mut Paths, components: ComponentsBuilder) -> ComponentsBuilde
                  it matched (and why not); the webhook's `verified` follows."
             ),
         ))
-        .parameter(path_param("id"))
+        .parameter(path_id("id"))
         .response(
             "200",
             response("The outcome.", Some(schema_ref("WebhookVerification"))),
@@ -257,7 +171,7 @@ pub fn add(paths: &mut Paths, components: ComponentsBuilder) -> ComponentsBuilde
             "Send a PING delivery",
             &format!("{AUTH} Queues a delivery with event PING and an empty object."),
         ))
-        .parameter(path_param("id"))
+        .parameter(path_id("id"))
         .response(
             "202",
             response("The queued delivery.", Some(delivery.clone())),
@@ -276,7 +190,7 @@ pub fn add(paths: &mut Paths, components: ComponentsBuilder) -> ComponentsBuilde
             "Delivery totals of a webhook (chartd extension)",
             AUTH,
         )))
-        .parameter(path_param("id"))
+        .parameter(path_id("id"))
         .response(
             "200",
             response("The totals.", Some(schema_ref("WebhookSummary"))),
@@ -302,7 +216,7 @@ pub fn add(paths: &mut Paths, components: ComponentsBuilder) -> ComponentsBuilde
             "List a webhook's deliveries",
             &format!("{AUTH} Oldest first, like every list; `status` and `event` narrow it (chartd extension)."),
         ))
-        .parameter(path_param("id"))
+        .parameter(path_id("id"))
         .parameters(Some(params))
         .response("200", response("A page of deliveries.", Some(page_of(delivery.clone()))))
         .response("400", response("A malformed filter value.", Some(schema_ref("Error"))))
@@ -316,8 +230,8 @@ pub fn add(paths: &mut Paths, components: ComponentsBuilder) -> ComponentsBuilde
             "Retrieve one delivery (chartd extension)",
             AUTH,
         )))
-        .parameter(path_param("id"))
-        .parameter(path_param("delivery_id"))
+        .parameter(path_id("id"))
+        .parameter(path_id("delivery_id"))
         .response("200", response("The delivery.", Some(delivery.clone())))
         .build(),
     );
@@ -332,8 +246,8 @@ pub fn add(paths: &mut Paths, components: ComponentsBuilder) -> ComponentsBuilde
                  the retry schedule from now."
             ),
         ))
-        .parameter(path_param("id"))
-        .parameter(path_param("delivery_id"))
+        .parameter(path_id("id"))
+        .parameter(path_id("delivery_id"))
         .response("202", response("The delivery, pending.", Some(delivery)))
         .response(
             "400",
